@@ -1,0 +1,134 @@
+//! The contract's error body for everything under /api. Handlers return `AppError`; the
+//! `envelope` middleware turns it (and any bare error from a layer, such as 405 or 413)
+//! into `{detail, error_code, timestamp, path, request_id, errors?}`.
+
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::server::middleware::RequestId;
+use axum::{
+    extract::Request,
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// The error body of every failed /api call.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    #[schema(example = "Invalid email or password.")]
+    pub detail: String,
+    #[schema(example = "INVALID_CREDENTIALS")]
+    pub error_code: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: OffsetDateTime,
+    #[schema(example = "/api/v1/auth/login")]
+    pub path: String,
+    #[schema(example = "5f2b6c1e9a0d4b7c8e3f1a2b")]
+    pub request_id: String,
+    /// Field problems, on 422 answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Marks a response as an error to be rendered by `envelope`.
+#[derive(Clone)]
+struct PendingError(AppError);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = status.into_response();
+        res.extensions_mut().insert(PendingError(self));
+        res
+    }
+}
+
+fn render(err: &AppError, path: &str, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = ErrorBody {
+        detail: err.detail.clone(),
+        error_code: err.code.as_str(),
+        timestamp: OffsetDateTime::now_utc(),
+        path: path.to_string(),
+        request_id: request_id.to_string(),
+        errors: err.errors.clone(),
+    };
+    let mut res = (status, Json(body)).into_response();
+    if let Some(secs) = err.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    res
+}
+
+fn request_id_of(req: &Request) -> String {
+    req.extensions().get::<RequestId>().map(|r| r.0.to_string()).unwrap_or_default()
+}
+
+/// Builds the error response for `req` directly (for layers that answer before routing).
+pub fn error_response(err: &AppError, req: &Request) -> Response {
+    render(err, req.uri().path(), &request_id_of(req))
+}
+
+/// A bare error status from a layer or the router, given the contract's body.
+fn from_status(status: StatusCode) -> AppError {
+    let code = match status.as_u16() {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::ValidationError,
+        429 => ErrorCode::TooManyAttempts,
+        503 => ErrorCode::ServiceUnavailable,
+        _ => ErrorCode::InternalError,
+    };
+    let detail = match code {
+        ErrorCode::NotFound => "No such endpoint. See /api/v1/openapi.json.".to_string(),
+        ErrorCode::MethodNotAllowed => "This endpoint does not accept that HTTP method.".to_string(),
+        ErrorCode::PayloadTooLarge => "The request body is larger than the 1 MiB limit.".to_string(),
+        ErrorCode::InternalError => AppError::internal().detail,
+        _ => status.canonical_reason().unwrap_or("Request failed").to_string(),
+    };
+    AppError::new(code, detail)
+}
+
+pub async fn envelope(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let request_id = request_id_of(&req);
+    let res = next.run(req).await;
+    if let Some(PendingError(err)) = res.extensions().get::<PendingError>().cloned() {
+        let mut out = render(&err, &path, &request_id);
+        if let Some(allow) = res.headers().get(header::ALLOW) {
+            out.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return out;
+    }
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let mut out = render(&from_status(status), &path, &request_id);
+        if let Some(allow) = res.headers().get(header::ALLOW) {
+            out.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return out;
+    }
+    res
+}
+
+pub async fn not_found() -> AppError {
+    from_status(StatusCode::NOT_FOUND)
+}

@@ -1,0 +1,153 @@
+//! Request extractors for /api: a JSON body that fails with the contract's errors, the
+//! authenticated caller, and client details.
+
+use crate::app::types::User;
+use crate::domain::{sessions, tokens, ClientInfo};
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::server::{middleware::client_info, portal_auth, state::AppState};
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+/// A JSON request body. Wrong content type → 415, too large → 413, broken JSON → 400
+/// INVALID_JSON, wrong shape → 422 VALIDATION_ERROR naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !(essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))) {
+            return Err(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the request body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status().as_u16() == 413 {
+                AppError::new(ErrorCode::PayloadTooLarge, "The request body is larger than the 1 MiB limit.")
+            } else {
+                AppError::new(ErrorCode::BadRequest, "The request body could not be read.")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+        let path = err.path().to_string();
+        json_error(err.into_inner(), &path)
+    })?;
+    de.end().map_err(|e| json_error(e, ""))?;
+    Ok(value)
+}
+
+fn json_error(inner: serde_json::Error, path: &str) -> AppError {
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let message = inner.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            // "missing field `x`" is reported at the parent; point at the field itself.
+            let field = match message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+                Some(name) if path == "." || path.is_empty() => format!("body.{name}"),
+                Some(name) => format!("body.{path}.{name}"),
+                None if path == "." || path.is_empty() => "body".to_string(),
+                None => format!("body.{path}"),
+            };
+            AppError::validation(vec![FieldError { field, message }])
+        }
+        _ => AppError::new(ErrorCode::InvalidJson, format!("The request body is not valid JSON: {inner}")),
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug)]
+pub enum AuthMethod {
+    /// A JWT access token of this REST session.
+    Token { session_id: i64 },
+    /// The portal's session cookie.
+    Cookie,
+}
+
+/// The authenticated caller of a REST endpoint.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub method: AuthMethod,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let text = value.to_str().unwrap_or("");
+            let token = text
+                .strip_prefix("Bearer ")
+                .or_else(|| text.strip_prefix("bearer "))
+                .map(str::trim)
+                .ok_or_else(|| AppError::new(ErrorCode::Unauthorized, "Use Authorization: Bearer <access token>."))?;
+            if !tokens::looks_like_jwt(token) {
+                return Err(AppError::new(ErrorCode::InvalidToken, "The access token is malformed."));
+            }
+            let caller = sessions::authenticate_access_token(&state.db, &state.keys, token, OffsetDateTime::now_utc()).await?;
+            return Ok(CurrentUser { user: caller.user, method: AuthMethod::Token { session_id: caller.session_id } });
+        }
+        if let Ok(session) = Session::from_request_parts(parts, state).await {
+            if let Some(user) = portal_auth::session_user(state, &session).await? {
+                return Ok(CurrentUser { user, method: AuthMethod::Cookie });
+            }
+        }
+        Err(AppError::unauthorized())
+    }
+}
+
+/// Peer IP and user agent.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(Client(client_info(&parts.headers, peer)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        password: String,
+    }
+
+    #[test]
+    fn json_errors_name_the_problem() {
+        let e = parse_json::<Login>(b"{not json").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidJson);
+        let e = parse_json::<Login>(br#"{"email": "a@b.co"}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationError);
+        assert_eq!(e.errors[0].field, "body.password");
+        let e = parse_json::<Login>(br#"{"email": 5, "password": "x"}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "body.email");
+        assert!(e.errors[0].message.contains("invalid type"), "{}", e.errors[0].message);
+        let e = parse_json::<Login>(br#"{"email": "a", "password": "b"} trailing"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidJson);
+        assert!(parse_json::<Login>(br#"{"email": "a", "password": "b"}"#).is_ok());
+    }
+}

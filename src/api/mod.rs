@@ -1,0 +1,71 @@
+//! The REST API under /api/v1 (see the contract). Handlers stay thin: extract, call the
+//! domain, answer.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod users;
+
+use crate::server::state::AppState;
+use axum::{
+    middleware,
+    routing::{get, post},
+    Json, Router,
+};
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Keyport API", version = "1.0.0",
+         description = "Keyport's REST API. Errors always use the ErrorBody shape."),
+    paths(
+        auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
+        users::users_me, users::users_me_update, users::users_me_password,
+    ),
+    components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in with JWT access tokens and rotating refresh tokens"),
+        (name = "users", description = "The caller's own account"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}
+
+/// Everything under /api: v1 routes, and the contract's JSON errors for anything else.
+pub fn router() -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/register", post(auth::auth_register))
+        .route("/auth/login", post(auth::auth_login))
+        .route("/auth/refresh", post(auth::auth_refresh))
+        .route("/auth/logout", post(auth::auth_logout))
+        .route("/users/me", get(users::users_me).patch(users::users_me_update))
+        .route("/users/me/password", post(users::users_me_password));
+    Router::new()
+        .nest("/v1", v1)
+        .fallback(error::not_found)
+        .layer(middleware::from_fn(error::envelope))
+}

@@ -1,0 +1,3 @@
+//! The only components that run in the browser. Everything else is server-rendered HTML.
+
+pub mod password;

@@ -1,0 +1,88 @@
+//! The frame around signed-in pages: top bar, navigation, account menu, footer.
+
+use super::server_fns::auth::Logout;
+use super::types::User;
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    let current = path == href || path.starts_with(&format!("{href}/"));
+    view! {
+        <li><a href=href aria-current=current.then_some("page")>{label}</a></li>
+    }
+}
+
+#[component]
+pub fn TopBar(user: Option<User>) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <img src="/logo.svg" alt="" width="28" height="28"/>
+                <span>"Keyport"</span>
+            </a>
+            {match user {
+                Some(user) => view! {
+                    <nav class="mainnav" aria-label="Main">
+                        <ul>
+                            <NavLink href="/dashboard" label="Dashboard"/>
+                            <NavLink href="/docs" label="Docs"/>
+                            <NavLink href="/account" label="Account"/>
+                            {user.role.is_admin().then(|| view! { <NavLink href="/admin" label="Admin"/> })}
+                        </ul>
+                    </nav>
+                    <AccountMenu user=user/>
+                }.into_any(),
+                None => view! {
+                    <nav class="mainnav" aria-label="Main">
+                        <ul><NavLink href="/docs" label="Docs"/></ul>
+                    </nav>
+                    <div class="row">
+                        <A href="/login" attr:class="btn btn-ghost">"Sign in"</A>
+                        <A href="/register" attr:class="btn btn-primary">"Create account"</A>
+                    </div>
+                }.into_any(),
+            }}
+        </header>
+    }
+}
+
+#[component]
+fn AccountMenu(user: User) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="account-menu">
+            <details>
+                <summary aria-label="Account menu">
+                    <span class="avatar" aria-hidden="true">{user.initials()}</span>
+                    <span class="account-name">{user.name.clone()}</span>
+                </summary>
+                <div class="menu">
+                    <div class="menu-header">
+                        <strong>{user.name.clone()}</strong>
+                        <small>{user.email.clone()}</small>
+                        <span class="badge badge-blue">{user.role.label()}</span>
+                    </div>
+                    <a class="menu-item" href="/account">"Account settings"</a>
+                    <ActionForm action=logout>
+                        <button type="submit" class="menu-item">"Sign out"</button>
+                    </ActionForm>
+                </div>
+            </details>
+        </div>
+    }
+}
+
+/// A signed-in page: top bar, main content, footer.
+#[component]
+pub fn Shell(user: Option<User>, children: Children) -> impl IntoView {
+    view! {
+        <TopBar user=user/>
+        <main class="page" id="main">{children()}</main>
+        <footer class="footer">
+            <span>"Keyport — self-hosted API keys"</span>
+            <a href="/api/v1/openapi.json">"OpenAPI"</a>
+        </footer>
+    }
+}

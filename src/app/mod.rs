@@ -1,0 +1,57 @@
+//! The portal: server-rendered pages; only islands (src/app/islands) run in the browser.
+
+pub mod components;
+pub mod format;
+pub mod islands;
+pub mod layout;
+pub mod pages;
+pub mod server_fns;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <link rel="stylesheet" href="/pkg/keyport.css"/>
+                <HydrationScripts options islands=true/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|text: String| if text.is_empty() { "Keyport".to_string() } else { format!("{text} · Keyport") }/>
+        <Router>
+            <Routes fallback=|| view! { <pages::errors::NotFound/> }>
+                <Route path=path!("/") view=pages::home::Home ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=pages::auth::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

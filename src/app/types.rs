@@ -1,0 +1,149 @@
+//! Types shared by the server and the browser build: what server functions return and pages show.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SuperAdmin,
+    Admin,
+    User,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SuperAdmin => "super_admin",
+            Role::Admin => "admin",
+            Role::User => "user",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "super_admin" => Some(Role::SuperAdmin),
+            "admin" => Some(Role::Admin),
+            "user" => Some(Role::User),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::SuperAdmin => "Super admin",
+            Role::Admin => "Admin",
+            Role::User => "User",
+            Role::Viewer => "Viewer",
+        }
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::SuperAdmin | Role::Admin)
+    }
+}
+
+/// A user as shown to themselves and to admins (never the password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    #[cfg_attr(feature = "ssr", schema(value_type = i64, example = 7))]
+    pub id: UserId,
+    #[cfg_attr(feature = "ssr", schema(example = "ada@example.com"))]
+    pub email: String,
+    #[cfg_attr(feature = "ssr", schema(example = "Ada Lovelace"))]
+    pub name: String,
+    pub role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// Up to two initials for the avatar.
+    pub fn initials(&self) -> String {
+        let mut initials: String = self
+            .name
+            .split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect();
+        if initials.is_empty() {
+            initials = self.email.chars().take(1).flat_map(char::to_uppercase).collect();
+        }
+        initials
+    }
+}
+
+/// Figures on the dashboard, read from the database on every visit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardStats {
+    pub signins_30d: i64,
+    pub failed_signins_30d: i64,
+    pub api_sessions_active: i64,
+    pub browser_sessions_active: i64,
+    pub last_signin: Option<String>,
+    /// Only filled for admins.
+    pub admin: Option<AdminStats>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminStats {
+    pub users_total: i64,
+    pub users_new_7d: i64,
+    pub admins: i64,
+    pub viewers: i64,
+    pub failed_signins_24h: i64,
+}
+
+/// A row of the admin users table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListPage {
+    pub items: Vec<User>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_admin_flags() {
+        for role in [Role::SuperAdmin, Role::Admin, Role::User, Role::Viewer] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert!(Role::SuperAdmin.is_admin() && Role::Admin.is_admin());
+        assert!(!Role::User.is_admin() && !Role::Viewer.is_admin());
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn initials_come_from_name_or_email() {
+        let mut user = User {
+            id: UserId(1),
+            email: "zed@example.com".into(),
+            name: "ada king lovelace".into(),
+            role: Role::User,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(user.initials(), "AK");
+        user.name = "   ".into();
+        assert_eq!(user.initials(), "Z");
+    }
+}

@@ -1,0 +1,221 @@
+//! Configuration: defaults, then `KEYPORT_*` environment variables. Secrets never appear in
+//! `Debug` output or logs.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// Explicit KEYPORT_SECRET, if given; otherwise one is kept in the data dir.
+    pub secret: Option<Secret>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub log_format: LogFormat,
+    /// The URL people use to reach the portal; `https://` turns on Secure cookies.
+    pub public_url: String,
+    /// Where Leptos.toml lives (site settings).
+    pub leptos_toml: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests can pass their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let addr_text = lookup("KEYPORT_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_string());
+        let addr: SocketAddr = addr_text.parse().map_err(|e: std::net::AddrParseError| {
+            ConfigError::Invalid { name: "KEYPORT_ADDR", reason: e.to_string() }
+        })?;
+        let data_dir = PathBuf::from(lookup("KEYPORT_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = lookup("KEYPORT_DATABASE_URL")
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "KEYPORT_DATABASE_URL",
+                reason: "must start with sqlite:// or postgres://".into(),
+            });
+        }
+        let log_format = match lookup("KEYPORT_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "KEYPORT_LOG_FORMAT",
+                    reason: format!("expected text or json, got {other:?}"),
+                });
+            }
+        };
+        let secret = lookup("KEYPORT_SECRET").map(Secret::new);
+        if let Some(s) = &secret {
+            if s.expose().len() < 32 {
+                return Err(ConfigError::Invalid {
+                    name: "KEYPORT_SECRET",
+                    reason: "must be at least 32 characters".into(),
+                });
+            }
+        }
+        let public_url = lookup("KEYPORT_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Self {
+            addr,
+            database_url,
+            data_dir,
+            secret,
+            admin_email: lookup("KEYPORT_ADMIN_EMAIL"),
+            admin_password: lookup("KEYPORT_ADMIN_PASSWORD").map(Secret::new),
+            log_format,
+            public_url,
+            leptos_toml: PathBuf::from(lookup("KEYPORT_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into())),
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("keyport.db").display())
+}
+
+/// Returns the server secret: KEYPORT_SECRET if set, else the one kept in `<data_dir>/secret`,
+/// generated on first start and readable by the owner only.
+pub fn load_or_create_secret(config: &Config) -> std::io::Result<Secret> {
+    if let Some(secret) = &config.secret {
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("secret");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 32 => return Ok(Secret::new(text.trim())),
+        Ok(_) => {
+            return Err(std::io::Error::other(format!(
+                "{} is too short; delete it to have a new secret generated",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let value = crate::domain::crypto::random_hex(32);
+    write_private_file(&path, &value)?;
+    Ok(Secret::new(value))
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_under_data() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://./data/keyport.db");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(config(&[("KEYPORT_ADDR", "nope")]).is_err());
+        assert!(config(&[("KEYPORT_DATABASE_URL", "mysql://x")]).is_err());
+        assert!(config(&[("KEYPORT_LOG_FORMAT", "xml")]).is_err());
+        assert!(config(&[("KEYPORT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn https_public_url_means_secure_cookies() {
+        let c = config(&[("KEYPORT_PUBLIC_URL", "https://keys.example.com/")]).unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.public_url, "https://keys.example.com");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = config(&[("KEYPORT_SECRET", "0123456789abcdef0123456789abcdef-very-secret")]).unwrap();
+        assert!(!format!("{c:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn secret_is_generated_once_with_owner_only_mode() {
+        let dir = std::env::temp_dir().join(format!("keyport-secret-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let c = config(&[("KEYPORT_DATA_DIR", dir.to_str().unwrap())]).unwrap();
+        let first = load_or_create_secret(&c).unwrap();
+        let second = load_or_create_secret(&c).unwrap();
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secret")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,110 @@
+//! All SQL lives here. One SQL text serves both backends where the dialects agree (`$1`
+//! placeholders work on SQLite too); `with_pool!` type-checks each query once per backend.
+
+pub mod attempts;
+pub mod auth_sessions;
+pub mod users;
+pub mod web_sessions;
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, SqlitePool,
+};
+use std::{str::FromStr, time::Duration};
+
+/// The database, chosen by the URL's scheme.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use.
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Opens a pool for `url`; for SQLite the file (and its folder) is created if missing.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Postgres(pool))
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Ready means reachable and every embedded migration applied.
+    pub async fn is_ready(&self) -> bool {
+        let (migrator, applied) = match self {
+            Db::Sqlite(pool) => (
+                &SQLITE_MIGRATIONS,
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await,
+            ),
+            Db::Postgres(pool) => (
+                &POSTGRES_MIGRATIONS,
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await,
+            ),
+        };
+        matches!(applied, Ok(n) if n as usize >= migrator.iter().count())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// True when `err` is a unique-constraint violation (e.g. a taken email).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

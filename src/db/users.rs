@@ -1,0 +1,196 @@
+use super::{is_unique_violation, with_pool, Db};
+use crate::app::types::{Role, User, UserId};
+use crate::domain::from_millis;
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> User {
+        User {
+            id: UserId(self.id),
+            email: self.email,
+            name: self.name,
+            // The CHECK constraint keeps roles valid; an unknown one gets the least privilege.
+            role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            created_at: from_millis(self.created_at),
+            updated_at: from_millis(self.updated_at),
+        }
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, created_at, updated_at";
+
+/// What sign-in needs besides the public fields.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+    pub password_changed_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+    password_changed_at: i64,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub now_ms: i64,
+}
+
+/// Inserts a user; `Ok(None)` when the email is taken.
+pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<Option<UserId>, sqlx::Error> {
+    const SQL: &str = "INSERT INTO users (email, name, password_hash, role, created_at, updated_at, password_changed_at)
+                       VALUES ($1, $2, $3, $4, $5, $5, $5) RETURNING id";
+    let result = with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(new.email)
+            .bind(new.name)
+            .bind(new.password_hash)
+            .bind(new.role.as_str())
+            .bind(new.now_ms)
+            .fetch_one(pool)
+            .await
+    });
+    match result {
+        Ok(id) => Ok(Some(UserId(id))),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    let row = with_pool!(db, |pool| {
+        sqlx::query_as::<_, UserRow>(&sql).bind(id.0).fetch_optional(pool).await
+    })?;
+    Ok(row.map(UserRow::into_user))
+}
+
+pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE email = $1");
+    let row = with_pool!(db, |pool| {
+        sqlx::query_as::<_, CredentialsRow>(&sql).bind(email).fetch_optional(pool).await
+    })?;
+    Ok(row.map(into_credentials))
+}
+
+pub async fn credentials_by_id(db: &Db, id: UserId) -> Result<Option<Credentials>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE id = $1");
+    let row = with_pool!(db, |pool| {
+        sqlx::query_as::<_, CredentialsRow>(&sql).bind(id.0).fetch_optional(pool).await
+    })?;
+    Ok(row.map(into_credentials))
+}
+
+fn into_credentials(row: CredentialsRow) -> Credentials {
+    Credentials {
+        user: row.user.into_user(),
+        password_hash: row.password_hash,
+        password_changed_at: row.password_changed_at,
+    }
+}
+
+/// The stamp that browser sessions carry; a password change moves it and so ends them.
+pub async fn password_changed_at(db: &Db, id: UserId) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT password_changed_at FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn update_name(db: &Db, id: UserId, name: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = with_pool!(db, |pool| {
+        sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(name)
+            .bind(now_ms)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+pub async fn update_password(db: &Db, id: UserId, hash: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = with_pool!(db, |pool| {
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await
+    })
+}
+
+pub struct UserCounts {
+    pub total: i64,
+    pub created_since: i64,
+    pub admins: i64,
+    pub viewers: i64,
+}
+
+pub async fn counts(db: &Db, since_ms: i64) -> Result<UserCounts, sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*),
+                              COALESCE(SUM(CASE WHEN created_at >= $1 THEN 1 ELSE 0 END), 0),
+                              COALESCE(SUM(CASE WHEN role IN ('super_admin', 'admin') THEN 1 ELSE 0 END), 0),
+                              COALESCE(SUM(CASE WHEN role = 'viewer' THEN 1 ELSE 0 END), 0)
+                       FROM users";
+    let (total, created_since, admins, viewers) = with_pool!(db, |pool| {
+        sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL).bind(since_ms).fetch_one(pool).await
+    })?;
+    Ok(UserCounts { total, created_since, admins, viewers })
+}
+
+/// Newest first; `q` matches email or name (case-insensitive, as a literal substring).
+pub async fn list(db: &Db, q: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
+    let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+    let filter = "WHERE (LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\')";
+    let list_sql = format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY id DESC LIMIT $2 OFFSET $3");
+    let count_sql = format!("SELECT COUNT(*) FROM users {filter}");
+    let (rows, total) = with_pool!(db, |pool| {
+        let rows = sqlx::query_as::<_, UserRow>(&list_sql)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+        let total = sqlx::query_scalar::<_, i64>(&count_sql).bind(&pattern).fetch_one(pool).await?;
+        Ok::<_, sqlx::Error>((rows, total))
+    })?;
+    Ok((rows.into_iter().map(UserRow::into_user).collect(), total))
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,53 @@
+//! The rules. Plain functions over `Db` that take `now` as a parameter; REST handlers and
+//! server functions both call these and nothing else.
+
+pub mod accounts;
+pub mod crypto;
+pub mod passwords;
+pub mod sessions;
+pub mod setup;
+pub mod stats;
+pub mod throttle;
+pub mod tokens;
+
+use crate::error::AppError;
+use time::OffsetDateTime;
+
+pub use crate::app::types::{Role, UserId};
+
+pub type Timestamp = OffsetDateTime;
+
+/// Stored times are Unix epoch milliseconds.
+pub fn to_millis(t: Timestamp) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn from_millis(ms: i64) -> Timestamp {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Logs a database failure with its cause and answers a generic 500 to the caller.
+pub fn db_failure(err: sqlx::Error) -> AppError {
+    tracing::error!(error = %err, "database error");
+    AppError::internal()
+}
+
+/// Who is acting, from where; recorded with sign-ins and sessions.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_round_trip() {
+        let t = time::macros::datetime!(2026-11-23 10:11:12.345 UTC);
+        assert_eq!(to_millis(t), 1_795_428_672_345);
+        assert_eq!(from_millis(to_millis(t)), t);
+    }
+}

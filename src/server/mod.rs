@@ -1,0 +1,217 @@
+//! Assembly: state, router, layers, and serving with graceful shutdown.
+
+pub mod middleware;
+pub mod portal_auth;
+pub mod session_store;
+pub mod state;
+
+use crate::app::{shell, App};
+use crate::config::{load_or_create_secret, Config, LogFormat};
+use crate::db::Db;
+use crate::domain::{crypto::Keys, setup};
+use axum::{
+    extract::{DefaultBodyLimit, Request, State},
+    http::StatusCode,
+    middleware as mw,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use state::AppState;
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Instant};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, services::ServeDir};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "keyport_session";
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+pub const SERVER_FN_PREFIX: &str = "/sfn";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory or secret: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("first-start admin: {0}")]
+    Admin(crate::error::AppError),
+    #[error("site settings: {0}")]
+    Leptos(String),
+}
+
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Site settings from Leptos.toml (plain keys); environment `LEPTOS_*` variables override.
+pub fn leptos_options(path: &Path) -> Result<LeptosOptions, StartError> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "output-name = \"keyport\"\n".to_string());
+    let conf = leptos::config::get_config_from_str(&format!("[package.metadata.leptos]\n{text}"))
+        .map_err(|e| StartError::Leptos(e.to_string()))?;
+    Ok(conf)
+}
+
+/// Opens everything the server needs: secret, database (migrated), first-start admin.
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secret = load_or_create_secret(&config)?;
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(admin) = setup::bootstrap_admin(&db, &config, now).await.map_err(StartError::Admin)? {
+        tracing::info!(user_id = admin.id.0, "created the super admin from KEYPORT_ADMIN_EMAIL");
+    } else if setup::setup_required(&db).await.map_err(StartError::Admin)? {
+        tracing::info!("no accounts yet: open /setup to create the first admin");
+    }
+    let setup_done = !setup::setup_required(&db).await.map_err(StartError::Admin)?;
+    let mut leptos_options = leptos_options(&config.leptos_toml)?;
+    leptos_options.site_addr = config.addr;
+    Ok(AppState { db, keys: Arc::new(Keys::derive(secret.expose())), config: Arc::new(config), leptos_options, started_at: Instant::now(),
+        setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+
+    let routes = generate_route_list(App);
+    let page_state = state.clone();
+    let portal = Router::new()
+        .leptos_routes_with_context(&state, routes, move || provide_request_context(&page_state), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .route(
+            &format!("{SERVER_FN_PREFIX}/{{*fn_name}}"),
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .fallback(file_or_not_found)
+        .layer(mw::from_fn_with_state(state.clone(), portal_auth::load_portal_user));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api", crate::api::router())
+        .merge(portal)
+        .layer(sessions)
+        .layer(mw::from_fn(middleware::csrf_guard))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(CatchPanicLayer::new())
+        .layer(mw::from_fn(middleware::security_headers))
+        .layer(mw::from_fn(middleware::request_id_and_log))
+        .with_state(state)
+}
+
+/// What every page render and server function can reach through Leptos context.
+fn provide_request_context(state: &AppState) {
+    provide_context(state.clone());
+    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() {
+        if let Some(nonce) = parts.extensions.get::<middleware::CspNonce>() {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
+        }
+    }
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_request_context(&state), req).await
+}
+
+/// Static files from the site root; anything else renders the portal's 404 page.
+async fn file_or_not_found(State(state): State<AppState>, req: Request) -> Response {
+    let root = state.leptos_options.site_root.to_string();
+    let (parts, body) = req.into_parts();
+    let probe = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    if matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+        let Ok(res) = ServeDir::new(&root).oneshot(probe).await;
+        if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {
+            let mut res = res.into_response();
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("public, max-age=300"),
+            );
+            return res;
+        }
+    }
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        {
+            let state = state.clone();
+            move || provide_request_context(&state)
+        },
+        {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        },
+    );
+    handler(Request::from_parts(parts, body)).await.into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.is_ready().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database not ready").into_response()
+    }
+}
+
+/// A server bound to a port, running until `shutdown` resolves; then it drains requests
+/// and closes the database.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let db = state.db.clone();
+    let jobs = crate::jobs::spawn(state.clone());
+    let app = router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    jobs.stop().await;
+    db.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,35 @@
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::crypto::Keys;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::{atomic::{AtomicBool, Ordering}, Arc};
+use std::time::Instant;
+
+/// Everything a request may need; cloned cheaply into axum state and Leptos context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: Arc<Keys>,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub started_at: Instant,
+    /// Set once the first account exists; it never goes back.
+    pub setup_done: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn setup_done(&self) -> bool {
+        self.setup_done.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
