@@ -63,12 +63,16 @@ impl Config {
     /// Reads settings through `lookup`, so tests can pass their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let addr_text = lookup("KEYPORT_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_string());
-        let addr: SocketAddr = addr_text.parse().map_err(|e: std::net::AddrParseError| {
-            ConfigError::Invalid { name: "KEYPORT_ADDR", reason: e.to_string() }
-        })?;
+        let addr: SocketAddr =
+            addr_text
+                .parse()
+                .map_err(|e: std::net::AddrParseError| ConfigError::Invalid {
+                    name: "KEYPORT_ADDR",
+                    reason: e.to_string(),
+                })?;
         let data_dir = PathBuf::from(lookup("KEYPORT_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = lookup("KEYPORT_DATABASE_URL")
-            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let database_url =
+            lookup("KEYPORT_DATABASE_URL").unwrap_or_else(|| default_sqlite_url(&data_dir));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -110,7 +114,9 @@ impl Config {
             admin_password: lookup("KEYPORT_ADMIN_PASSWORD").map(Secret::new),
             log_format,
             public_url,
-            leptos_toml: PathBuf::from(lookup("KEYPORT_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into())),
+            leptos_toml: PathBuf::from(
+                lookup("KEYPORT_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into()),
+            ),
         })
     }
 
@@ -151,7 +157,11 @@ pub fn load_or_create_secret(config: &Config) -> std::io::Result<Secret> {
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()
 }
@@ -167,8 +177,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -198,7 +210,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let c = config(&[("KEYPORT_SECRET", "0123456789abcdef0123456789abcdef-very-secret")]).unwrap();
+        let c = config(&[(
+            "KEYPORT_SECRET",
+            "0123456789abcdef0123456789abcdef-very-secret",
+        )])
+        .unwrap();
         assert!(!format!("{c:?}").contains("very-secret"));
     }
 
@@ -213,7 +229,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("secret")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join("secret"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(&dir).unwrap();

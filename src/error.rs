@@ -96,7 +96,12 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into(), errors: Vec::new(), retry_after: None }
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -104,7 +109,12 @@ impl AppError {
             [one] => format!("{}: {}", one.field, one.message),
             _ => "The request has invalid fields.".to_string(),
         };
-        Self { code: ErrorCode::ValidationError, detail, errors, retry_after: None }
+        Self {
+            code: ErrorCode::ValidationError,
+            detail,
+            errors,
+            retry_after: None,
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -116,12 +126,18 @@ impl AppError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(ErrorCode::Forbidden, "You do not have permission to do that.")
+        Self::new(
+            ErrorCode::Forbidden,
+            "You do not have permission to do that.",
+        )
     }
 
     /// For failures whose cause must not reach the caller; the cause is logged by the caller.
     pub fn internal() -> Self {
-        Self::new(ErrorCode::InternalError, "Something went wrong on our side. Please try again.")
+        Self::new(
+            ErrorCode::InternalError,
+            "Something went wrong on our side. Please try again.",
+        )
     }
 }
 
@@ -140,9 +156,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
-            E::Args(_) | E::Deserialization(_) => {
-                AppError::new(ErrorCode::BadRequest, "The form could not be read. Please try again.")
-            }
+            E::Args(_) | E::Deserialization(_) => AppError::new(
+                ErrorCode::BadRequest,
+                "The form could not be read. Please try again.",
+            ),
             _ => AppError::internal(),
         }
     }
@@ -157,7 +174,10 @@ pub struct Validator {
 impl Validator {
     pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
         if !ok {
-            self.errors.push(FieldError { field: field.to_string(), message: message.to_string() });
+            self.errors.push(FieldError {
+                field: field.to_string(),
+                message: message.to_string(),
+            });
         }
         self
     }

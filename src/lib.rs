@@ -1,7 +1,10 @@
 //! Keyport: a self-hosted API-management developer portal.
 //!
 //! One crate, two builds: the server (`ssr`) and the browser islands (`hydrate`).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 #![recursion_limit = "256"]
 
 pub mod app;

@@ -30,7 +30,10 @@ async fn main() -> ExitCode {
     };
     tracing::info!(
         "Keyport is serving http://{} (database: {})",
-        listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string()),
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| addr.to_string()),
         state.db.backend()
     );
     if let Err(e) = server::serve(state, listener, server::shutdown_signal()).await {

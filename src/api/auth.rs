@@ -6,7 +6,7 @@ use crate::app::types::{Role, User};
 use crate::domain::{accounts, sessions};
 use crate::error::AppError;
 use crate::server::{portal_auth, state::AppState};
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -25,7 +25,14 @@ pub async fn auth_register(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<accounts::RegisterInput>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
-    let user = accounts::register(&state.db, input, Role::User, false, OffsetDateTime::now_utc()).await?;
+    let user = accounts::register(
+        &state.db,
+        input,
+        Role::User,
+        false,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -54,7 +61,8 @@ pub async fn auth_login(
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<sessions::TokenPair>, AppError> {
     let now = OffsetDateTime::now_utc();
-    let signed_in = accounts::authenticate(&state.db, &input.email, &input.password, &client, now).await?;
+    let signed_in =
+        accounts::authenticate(&state.db, &input.email, &input.password, &client, now).await?;
     let pair = sessions::open(&state.db, &state.keys, signed_in.user.id, &client, now).await?;
     Ok(Json(pair))
 }
@@ -74,7 +82,13 @@ pub async fn auth_refresh(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<RefreshInput>,
 ) -> Result<Json<sessions::TokenPair>, AppError> {
-    let pair = sessions::refresh(&state.db, &state.keys, &input.refresh_token, OffsetDateTime::now_utc()).await?;
+    let pair = sessions::refresh(
+        &state.db,
+        &state.keys,
+        &input.refresh_token,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Json(pair))
 }
 
@@ -84,9 +98,15 @@ pub async fn auth_refresh(
         (status = 204, description = "The session and its refresh token are revoked"),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-pub async fn auth_logout(State(state): State<AppState>, caller: CurrentUser, session: Session) -> Result<StatusCode, AppError> {
+pub async fn auth_logout(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    session: Session,
+) -> Result<StatusCode, AppError> {
     match caller.method {
-        AuthMethod::Token { session_id } => sessions::close(&state.db, session_id, OffsetDateTime::now_utc()).await?,
+        AuthMethod::Token { session_id } => {
+            sessions::close(&state.db, session_id, OffsetDateTime::now_utc()).await?
+        }
         AuthMethod::Cookie => portal_auth::sign_out(&session).await?,
     }
     Ok(StatusCode::NO_CONTENT)

@@ -5,11 +5,11 @@
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::server::middleware::RequestId;
 use axum::{
+    Json,
     extract::Request,
-    http::{header, HeaderValue, StatusCode},
+    http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
-    Json,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -39,7 +39,8 @@ struct PendingError(AppError);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = status.into_response();
         res.extensions_mut().insert(PendingError(self));
         res
@@ -47,7 +48,8 @@ impl IntoResponse for AppError {
 }
 
 fn render(err: &AppError, path: &str, request_id: &str) -> Response {
-    let status = StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = ErrorBody {
         detail: err.detail.clone(),
         error_code: err.code.as_str(),
@@ -63,18 +65,25 @@ fn render(err: &AppError, path: &str, request_id: &str) -> Response {
         }
     }
     if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     res
 }
 
-fn request_id_of(req: &Request) -> String {
-    req.extensions().get::<RequestId>().map(|r| r.0.to_string()).unwrap_or_default()
+/// The path as the client sent it (nested routers see it with their prefix stripped).
+fn path_of(req: &Request) -> String {
+    match req.extensions().get::<axum::extract::OriginalUri>() {
+        Some(original) => original.path().to_string(),
+        None => req.uri().path().to_string(),
+    }
 }
 
-/// Builds the error response for `req` directly (for layers that answer before routing).
-pub fn error_response(err: &AppError, req: &Request) -> Response {
-    render(err, req.uri().path(), &request_id_of(req))
+fn request_id_of(req: &Request) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.to_string())
+        .unwrap_or_default()
 }
 
 /// A bare error status from a layer or the router, given the contract's body.
@@ -94,16 +103,28 @@ fn from_status(status: StatusCode) -> AppError {
     };
     let detail = match code {
         ErrorCode::NotFound => "No such endpoint. See /api/v1/openapi.json.".to_string(),
-        ErrorCode::MethodNotAllowed => "This endpoint does not accept that HTTP method.".to_string(),
-        ErrorCode::PayloadTooLarge => "The request body is larger than the 1 MiB limit.".to_string(),
+        ErrorCode::MethodNotAllowed => {
+            "This endpoint does not accept that HTTP method.".to_string()
+        }
+        ErrorCode::PayloadTooLarge => {
+            "The request body is larger than the 1 MiB limit.".to_string()
+        }
         ErrorCode::InternalError => AppError::internal().detail,
-        _ => status.canonical_reason().unwrap_or("Request failed").to_string(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("Request failed")
+            .to_string(),
     };
     AppError::new(code, detail)
 }
 
+/// Applied around the whole app so answers from outer layers (body limit, panics, CSRF) get
+/// the contract's body too; it touches only /api paths.
 pub async fn envelope(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
+    let path = path_of(&req);
+    if !path.starts_with("/api/") {
+        return next.run(req).await;
+    }
     let request_id = request_id_of(&req);
     let res = next.run(req).await;
     if let Some(PendingError(err)) = res.extensions().get::<PendingError>().cloned() {

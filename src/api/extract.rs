@@ -2,7 +2,7 @@
 //! authenticated caller, and client details.
 
 use crate::app::types::User;
-use crate::domain::{sessions, tokens, ClientInfo};
+use crate::domain::{ClientInfo, sessions, tokens};
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::server::{middleware::client_info, portal_auth, state::AppState};
 use axum::{
@@ -23,9 +23,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if !(essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))) {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !(essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json")))
+        {
             return Err(AppError::new(
                 ErrorCode::UnsupportedMediaType,
                 "Send the request body as JSON with Content-Type: application/json.",
@@ -33,7 +44,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status().as_u16() == 413 {
-                AppError::new(ErrorCode::PayloadTooLarge, "The request body is larger than the 1 MiB limit.")
+                AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "The request body is larger than the 1 MiB limit.",
+                )
             } else {
                 AppError::new(ErrorCode::BadRequest, "The request body could not be read.")
             }
@@ -56,9 +70,16 @@ fn json_error(inner: serde_json::Error, path: &str) -> AppError {
     match inner.classify() {
         serde_json::error::Category::Data => {
             let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
             // "missing field `x`" is reported at the parent; point at the field itself.
-            let field = match message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+            let field = match message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.strip_suffix('`'))
+            {
                 Some(name) if path == "." || path.is_empty() => format!("body.{name}"),
                 Some(name) => format!("body.{path}.{name}"),
                 None if path == "." || path.is_empty() => "body".to_string(),
@@ -66,7 +87,10 @@ fn json_error(inner: serde_json::Error, path: &str) -> AppError {
             };
             AppError::validation(vec![FieldError { field, message }])
         }
-        _ => AppError::new(ErrorCode::InvalidJson, format!("The request body is not valid JSON: {inner}")),
+        _ => AppError::new(
+            ErrorCode::InvalidJson,
+            format!("The request body is not valid JSON: {inner}"),
+        ),
     }
 }
 
@@ -89,23 +113,48 @@ pub struct CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let text = value.to_str().unwrap_or("");
             let token = text
                 .strip_prefix("Bearer ")
                 .or_else(|| text.strip_prefix("bearer "))
                 .map(str::trim)
-                .ok_or_else(|| AppError::new(ErrorCode::Unauthorized, "Use Authorization: Bearer <access token>."))?;
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::Unauthorized,
+                        "Use Authorization: Bearer <access token>.",
+                    )
+                })?;
             if !tokens::looks_like_jwt(token) {
-                return Err(AppError::new(ErrorCode::InvalidToken, "The access token is malformed."));
+                return Err(AppError::new(
+                    ErrorCode::InvalidToken,
+                    "The access token is malformed.",
+                ));
             }
-            let caller = sessions::authenticate_access_token(&state.db, &state.keys, token, OffsetDateTime::now_utc()).await?;
-            return Ok(CurrentUser { user: caller.user, method: AuthMethod::Token { session_id: caller.session_id } });
+            let caller = sessions::authenticate_access_token(
+                &state.db,
+                &state.keys,
+                token,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            return Ok(CurrentUser {
+                user: caller.user,
+                method: AuthMethod::Token {
+                    session_id: caller.session_id,
+                },
+            });
         }
         if let Ok(session) = Session::from_request_parts(parts, state).await {
             if let Some(user) = portal_auth::session_user(state, &session).await? {
-                return Ok(CurrentUser { user, method: AuthMethod::Cookie });
+                return Ok(CurrentUser {
+                    user,
+                    method: AuthMethod::Cookie,
+                });
             }
         }
         Err(AppError::unauthorized())
@@ -145,7 +194,11 @@ mod tests {
         assert_eq!(e.errors[0].field, "body.password");
         let e = parse_json::<Login>(br#"{"email": 5, "password": "x"}"#).unwrap_err();
         assert_eq!(e.errors[0].field, "body.email");
-        assert!(e.errors[0].message.contains("invalid type"), "{}", e.errors[0].message);
+        assert!(
+            e.errors[0].message.contains("invalid type"),
+            "{}",
+            e.errors[0].message
+        );
         let e = parse_json::<Login>(br#"{"email": "a", "password": "b"} trailing"#).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
         assert!(parse_json::<Login>(br#"{"email": "a", "password": "b"}"#).is_ok());

@@ -8,13 +8,12 @@ pub mod users;
 
 use crate::server::state::AppState;
 use axum::{
-    middleware,
-    routing::{get, post},
     Json, Router,
+    routing::{get, post},
 };
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
 #[derive(OpenApi)]
@@ -41,7 +40,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -62,10 +66,10 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(auth::auth_login))
         .route("/auth/refresh", post(auth::auth_refresh))
         .route("/auth/logout", post(auth::auth_logout))
-        .route("/users/me", get(users::users_me).patch(users::users_me_update))
+        .route(
+            "/users/me",
+            get(users::users_me).patch(users::users_me_update),
+        )
         .route("/users/me/password", post(users::users_me_password));
-    Router::new()
-        .nest("/v1", v1)
-        .fallback(error::not_found)
-        .layer(middleware::from_fn(error::envelope))
+    Router::new().nest("/v1", v1).fallback(error::not_found)
 }

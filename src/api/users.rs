@@ -6,7 +6,7 @@ use crate::app::types::User;
 use crate::domain::accounts;
 use crate::error::AppError;
 use crate::server::state::AppState;
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -40,7 +40,13 @@ pub async fn users_me_update(
     caller: CurrentUser,
     ApiJson(input): ApiJson<UpdateMeInput>,
 ) -> Result<Json<User>, AppError> {
-    let user = accounts::update_name(&state.db, caller.user.id, &input.name, OffsetDateTime::now_utc()).await?;
+    let user = accounts::update_name(
+        &state.db,
+        caller.user.id,
+        &input.name,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Json(user))
 }
 

@@ -33,7 +33,9 @@ pub fn field_label(field: &str) -> String {
 
 /// The last error a server function reported for this page (no-JS form posts come back with
 /// it in the URL).
-pub fn action_error<T: Clone + Send + Sync + 'static>(value: Option<Result<T, AppError>>) -> Option<AppError> {
+pub fn action_error<T: Clone + Send + Sync + 'static>(
+    value: Option<Result<T, AppError>>,
+) -> Option<AppError> {
     match value {
         Some(Err(e)) => Some(e),
         _ => None,
@@ -41,7 +43,11 @@ pub fn action_error<T: Clone + Send + Sync + 'static>(value: Option<Result<T, Ap
 }
 
 #[component]
-pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<String>, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn PageHeader(
+    title: &'static str,
+    #[prop(optional)] subtitle: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
@@ -54,7 +60,11 @@ pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<String
 }
 
 #[component]
-pub fn Stat(label: &'static str, value: String, #[prop(optional)] hint: Option<String>) -> impl IntoView {
+pub fn Stat(
+    label: &'static str,
+    value: String,
+    #[prop(optional)] hint: Option<String>,
+) -> impl IntoView {
     view! {
         <div class="stat">
             <span class="stat-label">{label}</span>

@@ -4,7 +4,14 @@ use time::OffsetDateTime;
 
 pub fn datetime(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 pub fn date(t: OffsetDateTime) -> String {
@@ -16,7 +23,9 @@ pub fn date(t: OffsetDateTime) -> String {
 pub fn url_encode(text: &str, keep_slash: bool) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b'/' if keep_slash => "/".to_string(),
             _ => format!("%{b:02X}"),
         })

@@ -82,7 +82,12 @@ impl User {
             .flat_map(char::to_uppercase)
             .collect();
         if initials.is_empty() {
-            initials = self.email.chars().take(1).flat_map(char::to_uppercase).collect();
+            initials = self
+                .email
+                .chars()
+                .take(1)
+                .flat_map(char::to_uppercase)
+                .collect();
         }
         initials
     }

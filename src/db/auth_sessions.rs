@@ -1,6 +1,6 @@
 //! REST sign-in sessions and their rotating refresh tokens.
 
-use super::{with_pool, Db};
+use super::{Db, with_pool};
 use crate::app::types::UserId;
 
 pub struct NewAuthSession<'a> {
@@ -15,7 +15,8 @@ pub struct NewAuthSession<'a> {
 
 /// Creates the session and its first refresh token in one transaction; returns the session id.
 pub async fn create(db: &Db, new: &NewAuthSession<'_>) -> Result<i64, sqlx::Error> {
-    with_pool!(db, |pool| async {
+    with_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO auth_sessions (user_id, created_at, last_used_at, expires_at, ip, user_agent)
@@ -40,7 +41,8 @@ pub async fn create(db: &Db, new: &NewAuthSession<'_>) -> Result<i64, sqlx::Erro
         tx.commit().await?;
         Ok(id)
     }
-    .await)
+    .await
+    })
 }
 
 /// A refresh token with the state of its session.
@@ -55,13 +57,19 @@ pub struct RefreshTokenState {
     pub session_revoked_at: Option<i64>,
 }
 
-pub async fn find_refresh_token(db: &Db, hash: &str) -> Result<Option<RefreshTokenState>, sqlx::Error> {
+pub async fn find_refresh_token(
+    db: &Db,
+    hash: &str,
+) -> Result<Option<RefreshTokenState>, sqlx::Error> {
     const SQL: &str = "SELECT t.id AS token_id, t.auth_session_id, s.user_id, t.expires_at AS token_expires_at,
                               t.used_at, s.expires_at AS session_expires_at, s.revoked_at AS session_revoked_at
                        FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.auth_session_id
                        WHERE t.token_hash = $1";
     with_pool!(db, |pool| {
-        sqlx::query_as::<_, RefreshTokenState>(SQL).bind(hash).fetch_optional(pool).await
+        sqlx::query_as::<_, RefreshTokenState>(SQL)
+            .bind(hash)
+            .fetch_optional(pool)
+            .await
     })
 }
 
@@ -75,7 +83,8 @@ pub async fn rotate_refresh_token(
     now_ms: i64,
     new_expires_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(db, |pool| async {
+    with_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let claimed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(now_ms)
@@ -104,7 +113,8 @@ pub async fn rotate_refresh_token(
         tx.commit().await?;
         Ok(true)
     }
-    .await)
+    .await
+    })
 }
 
 pub async fn revoke(db: &Db, auth_session_id: i64, now_ms: i64) -> Result<(), sqlx::Error> {
@@ -120,7 +130,12 @@ pub async fn revoke(db: &Db, auth_session_id: i64, now_ms: i64) -> Result<(), sq
 }
 
 /// Revokes every live session of the user except `keep` (the caller's own, if any).
-pub async fn revoke_all_for_user(db: &Db, user_id: UserId, keep: Option<i64>, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke_all_for_user(
+    db: &Db,
+    user_id: UserId,
+    keep: Option<i64>,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     with_pool!(db, |pool| {
         sqlx::query("UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
             .bind(now_ms)
@@ -134,18 +149,36 @@ pub async fn revoke_all_for_user(db: &Db, user_id: UserId, keep: Option<i64>, no
 }
 
 /// True when the session exists, belongs to `user_id`, is unrevoked and unexpired.
-pub async fn is_live(db: &Db, auth_session_id: i64, user_id: UserId, now_ms: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_live(
+    db: &Db,
+    auth_session_id: i64,
+    user_id: UserId,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
     const SQL: &str = "SELECT COUNT(*) FROM auth_sessions
                        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3";
     let n = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>(SQL).bind(auth_session_id).bind(user_id.0).bind(now_ms).fetch_one(pool).await
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(auth_session_id)
+            .bind(user_id.0)
+            .bind(now_ms)
+            .fetch_one(pool)
+            .await
     })?;
     Ok(n == 1)
 }
 
-pub async fn count_live_for_user(db: &Db, user_id: UserId, now_ms: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_live_for_user(
+    db: &Db,
+    user_id: UserId,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
     const SQL: &str = "SELECT COUNT(*) FROM auth_sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2";
     with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>(SQL).bind(user_id.0).bind(now_ms).fetch_one(pool).await
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(user_id.0)
+            .bind(now_ms)
+            .fetch_one(pool)
+            .await
     })
 }

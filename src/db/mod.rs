@@ -7,9 +7,9 @@ pub mod users;
 pub mod web_sessions;
 
 use sqlx::{
+    PgPool, SqlitePool,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    PgPool, SqlitePool,
 };
 use std::{str::FromStr, time::Duration};
 

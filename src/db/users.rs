@@ -1,4 +1,4 @@
-use super::{is_unique_violation, with_pool, Db};
+use super::{Db, is_unique_violation, with_pool};
 use crate::app::types::{Role, User, UserId};
 use crate::domain::from_millis;
 
@@ -75,23 +75,39 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<Option<UserId>, sqlx::
 pub async fn find(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     let row = with_pool!(db, |pool| {
-        sqlx::query_as::<_, UserRow>(&sql).bind(id.0).fetch_optional(pool).await
+        sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
     })?;
     Ok(row.map(UserRow::into_user))
 }
 
-pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE email = $1");
+pub async fn credentials_by_email(
+    db: &Db,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE email = $1"
+    );
     let row = with_pool!(db, |pool| {
-        sqlx::query_as::<_, CredentialsRow>(&sql).bind(email).fetch_optional(pool).await
+        sqlx::query_as::<_, CredentialsRow>(&sql)
+            .bind(email)
+            .fetch_optional(pool)
+            .await
     })?;
     Ok(row.map(into_credentials))
 }
 
 pub async fn credentials_by_id(db: &Db, id: UserId) -> Result<Option<Credentials>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE id = $1");
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, password_hash, password_changed_at FROM users WHERE id = $1"
+    );
     let row = with_pool!(db, |pool| {
-        sqlx::query_as::<_, CredentialsRow>(&sql).bind(id.0).fetch_optional(pool).await
+        sqlx::query_as::<_, CredentialsRow>(&sql)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
     })?;
     Ok(row.map(into_credentials))
 }
@@ -114,7 +130,12 @@ pub async fn password_changed_at(db: &Db, id: UserId) -> Result<Option<i64>, sql
     })
 }
 
-pub async fn update_name(db: &Db, id: UserId, name: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+pub async fn update_name(
+    db: &Db,
+    id: UserId,
+    name: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
     let done = with_pool!(db, |pool| {
         sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name)
@@ -127,7 +148,12 @@ pub async fn update_name(db: &Db, id: UserId, name: &str, now_ms: i64) -> Result
     Ok(done == 1)
 }
 
-pub async fn update_password(db: &Db, id: UserId, hash: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+pub async fn update_password(
+    db: &Db,
+    id: UserId,
+    hash: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
     let done = with_pool!(db, |pool| {
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
             .bind(hash)
@@ -142,7 +168,9 @@ pub async fn update_password(db: &Db, id: UserId, hash: &str, now_ms: i64) -> Re
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await
     })
 }
 
@@ -160,16 +188,30 @@ pub async fn counts(db: &Db, since_ms: i64) -> Result<UserCounts, sqlx::Error> {
                               COALESCE(SUM(CASE WHEN role = 'viewer' THEN 1 ELSE 0 END), 0)
                        FROM users";
     let (total, created_since, admins, viewers) = with_pool!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL).bind(since_ms).fetch_one(pool).await
+        sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL)
+            .bind(since_ms)
+            .fetch_one(pool)
+            .await
     })?;
-    Ok(UserCounts { total, created_since, admins, viewers })
+    Ok(UserCounts {
+        total,
+        created_since,
+        admins,
+        viewers,
+    })
 }
 
 /// Newest first; `q` matches email or name (case-insensitive, as a literal substring).
-pub async fn list(db: &Db, q: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<User>, i64), sqlx::Error> {
     let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
     let filter = "WHERE (LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\')";
-    let list_sql = format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY id DESC LIMIT $2 OFFSET $3");
+    let list_sql =
+        format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY id DESC LIMIT $2 OFFSET $3");
     let count_sql = format!("SELECT COUNT(*) FROM users {filter}");
     let (rows, total) = with_pool!(db, |pool| {
         let rows = sqlx::query_as::<_, UserRow>(&list_sql)
@@ -178,7 +220,10 @@ pub async fn list(db: &Db, q: &str, limit: i64, offset: i64) -> Result<(Vec<User
             .bind(offset)
             .fetch_all(pool)
             .await?;
-        let total = sqlx::query_scalar::<_, i64>(&count_sql).bind(&pattern).fetch_one(pool).await?;
+        let total = sqlx::query_scalar::<_, i64>(&count_sql)
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
     Ok((rows.into_iter().map(UserRow::into_user).collect(), total))

@@ -1,8 +1,6 @@
 //! Registration, sign-in, profile and password changes.
 
-use super::{
-    db_failure, passwords, throttle, to_millis, ClientInfo, Timestamp,
-};
+use super::{ClientInfo, Timestamp, db_failure, passwords, throttle, to_millis};
 use crate::app::types::{Role, User, UserId};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Validator};
@@ -17,7 +15,14 @@ pub struct RegisterInput {
     #[cfg_attr(feature = "ssr", schema(example = "ada@example.com"))]
     pub email: String,
     /// At least 10 characters.
-    #[cfg_attr(feature = "ssr", schema(example = "correct horse battery staple", min_length = 10, max_length = 256))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            example = "correct horse battery staple",
+            min_length = 10,
+            max_length = 256
+        )
+    )]
     pub password: String,
     #[cfg_attr(feature = "ssr", schema(example = "Ada Lovelace", max_length = 100))]
     pub name: String,
@@ -29,7 +34,9 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -44,24 +51,54 @@ fn has_control_chars(text: &str) -> bool {
 
 fn validate_password(v: &mut Validator, field: &str, password: &str) {
     let n = password.chars().count();
-    v.check(n >= passwords::MIN_PASSWORD_CHARS, field, "must be at least 10 characters");
-    v.check(n <= passwords::MAX_PASSWORD_CHARS, field, "must be at most 256 characters");
+    v.check(
+        n >= passwords::MIN_PASSWORD_CHARS,
+        field,
+        "must be at least 10 characters",
+    );
+    v.check(
+        n <= passwords::MAX_PASSWORD_CHARS,
+        field,
+        "must be at most 256 characters",
+    );
 }
 
 fn validate_name(v: &mut Validator, name: &str) {
     v.check(!name.is_empty(), "body.name", "is required");
-    v.check(name.chars().count() <= MAX_NAME_CHARS, "body.name", "must be at most 100 characters");
-    v.check(!has_control_chars(name), "body.name", "must not contain control characters");
+    v.check(
+        name.chars().count() <= MAX_NAME_CHARS,
+        "body.name",
+        "must be at most 100 characters",
+    );
+    v.check(
+        !has_control_chars(name),
+        "body.name",
+        "must not contain control characters",
+    );
 }
 
 /// Validates and creates an account. While the instance has no users, only the one-time
 /// setup (with `first_user = true`) may create one, and it becomes the super admin.
-pub async fn register(db: &Db, input: RegisterInput, role: Role, first_user: bool, now: Timestamp) -> AppResult<User> {
+pub async fn register(
+    db: &Db,
+    input: RegisterInput,
+    role: Role,
+    first_user: bool,
+    now: Timestamp,
+) -> AppResult<User> {
     let email = normalize_email(&input.email);
     let name = input.name.trim().to_string();
     let mut v = Validator::default();
-    v.check(email.chars().count() <= MAX_EMAIL_CHARS, "body.email", "must be at most 254 characters");
-    v.check(is_plausible_email(&email), "body.email", "must be a valid email address");
+    v.check(
+        email.chars().count() <= MAX_EMAIL_CHARS,
+        "body.email",
+        "must be at most 254 characters",
+    );
+    v.check(
+        is_plausible_email(&email),
+        "body.email",
+        "must be a valid email address",
+    );
     validate_name(&mut v, &name);
     validate_password(&mut v, "body.password", &input.password);
     v.finish()?;
@@ -69,19 +106,41 @@ pub async fn register(db: &Db, input: RegisterInput, role: Role, first_user: boo
     let users = db::users::count(db).await.map_err(db_failure)?;
     match (users, first_user) {
         (0, false) => {
-            return Err(AppError::new(ErrorCode::SetupRequired, "Finish the one-time setup at /setup first."));
+            return Err(AppError::new(
+                ErrorCode::SetupRequired,
+                "Finish the one-time setup at /setup first.",
+            ));
         }
-        (n, true) if n > 0 => return Err(AppError::new(ErrorCode::SetupDone, "Setup is already complete.")),
+        (n, true) if n > 0 => {
+            return Err(AppError::new(
+                ErrorCode::SetupDone,
+                "Setup is already complete.",
+            ));
+        }
         _ => {}
     }
 
     let password_hash = passwords::hash_password(input.password).await?;
-    let new = db::users::NewUser { email: &email, name: &name, password_hash: &password_hash, role, now_ms: to_millis(now) };
+    let new = db::users::NewUser {
+        email: &email,
+        name: &name,
+        password_hash: &password_hash,
+        role,
+        now_ms: to_millis(now),
+    };
     let id = db::users::insert(db, &new)
         .await
         .map_err(db_failure)?
-        .ok_or_else(|| AppError::new(ErrorCode::EmailTaken, "An account with this email already exists."))?;
-    db::users::find(db, id).await.map_err(db_failure)?.ok_or_else(AppError::internal)
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::EmailTaken,
+                "An account with this email already exists.",
+            )
+        })?;
+    db::users::find(db, id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(AppError::internal)
 }
 
 /// A verified sign-in: the user and the password stamp that sessions remember.
@@ -98,7 +157,10 @@ fn too_many_attempts(retry_after: u64) -> AppError {
     let minutes = retry_after.div_ceil(60);
     let mut e = AppError::new(
         ErrorCode::TooManyAttempts,
-        format!("Too many failed sign-in attempts. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" }),
+        format!(
+            "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        ),
     );
     e.retry_after = Some(retry_after);
     e
@@ -106,24 +168,40 @@ fn too_many_attempts(retry_after: u64) -> AppError {
 
 /// Checks credentials with throttling per account and per IP. Unknown emails take as long and
 /// answer the same as wrong passwords.
-pub async fn authenticate(db: &Db, email: &str, password: &str, client: &ClientInfo, now: Timestamp) -> AppResult<SignedIn> {
+pub async fn authenticate(
+    db: &Db,
+    email: &str,
+    password: &str,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> AppResult<SignedIn> {
     let email = normalize_email(email);
     let now_ms = to_millis(now);
     let since = now_ms - throttle::WINDOW_MS;
-    let by_ip = db::attempts::failures_for_ip(db, &client.ip, since).await.map_err(db_failure)?;
+    let by_ip = db::attempts::failures_for_ip(db, &client.ip, since)
+        .await
+        .map_err(db_failure)?;
     if let Some(wait) = throttle::retry_after_secs(&by_ip, throttle::MAX_FAILURES_PER_IP, now_ms) {
         return Err(too_many_attempts(wait));
     }
-    let by_account = db::attempts::failures_for_email(db, &email, since).await.map_err(db_failure)?;
-    if let Some(wait) = throttle::retry_after_secs(&by_account, throttle::MAX_FAILURES_PER_ACCOUNT, now_ms) {
+    let by_account = db::attempts::failures_for_email(db, &email, since)
+        .await
+        .map_err(db_failure)?;
+    if let Some(wait) =
+        throttle::retry_after_secs(&by_account, throttle::MAX_FAILURES_PER_ACCOUNT, now_ms)
+    {
         return Err(too_many_attempts(wait));
     }
     if password.chars().count() > passwords::MAX_PASSWORD_CHARS {
-        db::attempts::record(db, &email, &client.ip, false, now_ms).await.map_err(db_failure)?;
+        db::attempts::record(db, &email, &client.ip, false, now_ms)
+            .await
+            .map_err(db_failure)?;
         return Err(invalid_credentials());
     }
 
-    let found = db::users::credentials_by_email(db, &email).await.map_err(db_failure)?;
+    let found = db::users::credentials_by_email(db, &email)
+        .await
+        .map_err(db_failure)?;
     let verified = match &found {
         Some(c) => passwords::verify_password(password.to_string(), c.password_hash.clone()).await,
         None => {
@@ -131,11 +209,16 @@ pub async fn authenticate(db: &Db, email: &str, password: &str, client: &ClientI
             false
         }
     };
-    db::attempts::record(db, &email, &client.ip, verified, now_ms).await.map_err(db_failure)?;
+    db::attempts::record(db, &email, &client.ip, verified, now_ms)
+        .await
+        .map_err(db_failure)?;
     match found {
         Some(c) if verified => {
             tracing::info!(user_id = c.user.id.0, "signed in");
-            Ok(SignedIn { user: c.user, password_stamp: c.password_changed_at })
+            Ok(SignedIn {
+                user: c.user,
+                password_stamp: c.password_changed_at,
+            })
         }
         _ => {
             tracing::info!("sign-in failed");
@@ -145,7 +228,10 @@ pub async fn authenticate(db: &Db, email: &str, password: &str, client: &ClientI
 }
 
 pub async fn get_user(db: &Db, id: UserId) -> AppResult<User> {
-    db::users::find(db, id).await.map_err(db_failure)?.ok_or_else(|| AppError::not_found("User"))
+    db::users::find(db, id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("User"))
 }
 
 pub async fn update_name(db: &Db, id: UserId, name: &str, now: Timestamp) -> AppResult<User> {
@@ -153,7 +239,10 @@ pub async fn update_name(db: &Db, id: UserId, name: &str, now: Timestamp) -> App
     let mut v = Validator::default();
     validate_name(&mut v, name);
     v.finish()?;
-    if !db::users::update_name(db, id, name, to_millis(now)).await.map_err(db_failure)? {
+    if !db::users::update_name(db, id, name, to_millis(now))
+        .await
+        .map_err(db_failure)?
+    {
         return Err(AppError::not_found("User"));
     }
     get_user(db, id).await
@@ -173,9 +262,16 @@ pub async fn change_password(
     let mut v = Validator::default();
     v.check(!current.is_empty(), "body.current_password", "is required");
     validate_password(&mut v, "body.new_password", new_password);
-    v.check(current != new_password, "body.new_password", "must differ from the current password");
+    v.check(
+        current != new_password,
+        "body.new_password",
+        "must differ from the current password",
+    );
     v.finish()?;
-    let creds = db::users::credentials_by_id(db, id).await.map_err(db_failure)?.ok_or_else(|| AppError::not_found("User"))?;
+    let creds = db::users::credentials_by_id(db, id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("User"))?;
     if current.chars().count() > passwords::MAX_PASSWORD_CHARS
         || !passwords::verify_password(current.to_string(), creds.password_hash).await
     {
@@ -186,19 +282,35 @@ pub async fn change_password(
     }
     let hash = passwords::hash_password(new_password.to_string()).await?;
     let now_ms = to_millis(now);
-    db::users::update_password(db, id, &hash, now_ms).await.map_err(db_failure)?;
-    db::auth_sessions::revoke_all_for_user(db, id, keep_session, now_ms).await.map_err(db_failure)?;
+    db::users::update_password(db, id, &hash, now_ms)
+        .await
+        .map_err(db_failure)?;
+    db::auth_sessions::revoke_all_for_user(db, id, keep_session, now_ms)
+        .await
+        .map_err(db_failure)?;
     tracing::info!(user_id = id.0, "password changed");
     Ok(now_ms)
 }
 
 /// A page of users for admins, newest first; `q` filters by email or name.
-pub async fn list_users(db: &Db, q: &str, page: i64, per_page: i64) -> AppResult<crate::app::types::UserListPage> {
+pub async fn list_users(
+    db: &Db,
+    q: &str,
+    page: i64,
+    per_page: i64,
+) -> AppResult<crate::app::types::UserListPage> {
     let q: String = q.trim().chars().take(200).collect();
     let page = page.clamp(1, 1_000_000);
     let per_page = per_page.clamp(1, 200);
-    let (items, total) = db::users::list(db, &q, per_page, (page - 1) * per_page).await.map_err(db_failure)?;
-    Ok(crate::app::types::UserListPage { items, total, page, per_page })
+    let (items, total) = db::users::list(db, &q, per_page, (page - 1) * per_page)
+        .await
+        .map_err(db_failure)?;
+    Ok(crate::app::types::UserListPage {
+        items,
+        total,
+        page,
+        per_page,
+    })
 }
 
 #[cfg(test)]
@@ -210,7 +322,9 @@ mod tests {
         for ok in ["a@b.co", "ada.lovelace+keys@example.com", "ü@exämple.de"] {
             assert!(is_plausible_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b.co.", "a b@c.de", "a@b@c.de", "a@b.co\n"] {
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@.co", "a@b.co.", "a b@c.de", "a@b@c.de", "a@b.co\n",
+        ] {
             assert!(!is_plausible_email(bad), "{bad:?}");
         }
     }

@@ -3,8 +3,8 @@
 
 use crate::error::{AppError, AppResult};
 use argon2::{
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
 };
 use std::sync::OnceLock;
 
@@ -24,7 +24,9 @@ fn hash_blocking(password: &str) -> AppResult<String> {
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -48,7 +50,9 @@ pub async fn burn_verification_time(password: String) {
     let hash = match DUMMY.get() {
         Some(h) => h.clone(),
         None => {
-            let fresh = hash_password(crate::domain::crypto::random_hex(16)).await.unwrap_or_default();
+            let fresh = hash_password(crate::domain::crypto::random_hex(16))
+                .await
+                .unwrap_or_default();
             DUMMY.get_or_init(|| fresh).clone()
         }
     };

@@ -2,13 +2,14 @@
 //! token works once; presenting a used one again is treated as theft and ends the session.
 
 use super::{
-    crypto::{random_bytes, Keys},
-    db_failure, to_millis, tokens, ClientInfo, Timestamp,
+    ClientInfo, Timestamp,
+    crypto::{Keys, random_bytes},
+    db_failure, to_millis, tokens,
 };
 use crate::app::types::{User, UserId};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
 
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -29,14 +30,23 @@ pub struct TokenPair {
 }
 
 fn new_refresh_token() -> String {
-    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+    format!(
+        "{REFRESH_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+    )
 }
 
 fn truncate(text: &str) -> String {
     text.chars().take(MAX_CLIENT_TEXT).collect()
 }
 
-fn pair(keys: &Keys, user_id: UserId, session_id: i64, refresh_token: String, now: Timestamp) -> AppResult<TokenPair> {
+fn pair(
+    keys: &Keys,
+    user_id: UserId,
+    session_id: i64,
+    refresh_token: String,
+    now: Timestamp,
+) -> AppResult<TokenPair> {
     let claims = tokens::Claims::new(user_id.0, session_id, now.unix_timestamp());
     Ok(TokenPair {
         access_token: tokens::encode(&keys.jwt, &claims)?,
@@ -47,7 +57,13 @@ fn pair(keys: &Keys, user_id: UserId, session_id: i64, refresh_token: String, no
 }
 
 /// Opens a REST session for an authenticated user.
-pub async fn open(db: &Db, keys: &Keys, user_id: UserId, client: &ClientInfo, now: Timestamp) -> AppResult<TokenPair> {
+pub async fn open(
+    db: &Db,
+    keys: &Keys,
+    user_id: UserId,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> AppResult<TokenPair> {
     let refresh_token = new_refresh_token();
     let now_ms = to_millis(now);
     let session_id = db::auth_sessions::create(
@@ -68,11 +84,19 @@ pub async fn open(db: &Db, keys: &Keys, user_id: UserId, client: &ClientInfo, no
 }
 
 fn invalid_refresh() -> AppError {
-    AppError::new(ErrorCode::InvalidToken, "The refresh token is invalid, expired or already used.")
+    AppError::new(
+        ErrorCode::InvalidToken,
+        "The refresh token is invalid, expired or already used.",
+    )
 }
 
 /// Exchanges a refresh token for a new pair; the presented token stops working.
-pub async fn refresh(db: &Db, keys: &Keys, refresh_token: &str, now: Timestamp) -> AppResult<TokenPair> {
+pub async fn refresh(
+    db: &Db,
+    keys: &Keys,
+    refresh_token: &str,
+    now: Timestamp,
+) -> AppResult<TokenPair> {
     if !refresh_token.starts_with(REFRESH_PREFIX) || refresh_token.len() > 128 {
         return Err(invalid_refresh());
     }
@@ -81,12 +105,20 @@ pub async fn refresh(db: &Db, keys: &Keys, refresh_token: &str, now: Timestamp) 
         .await
         .map_err(db_failure)?
         .ok_or_else(invalid_refresh)?;
-    if state.session_revoked_at.is_some() || state.session_expires_at <= now_ms || state.token_expires_at <= now_ms {
+    if state.session_revoked_at.is_some()
+        || state.session_expires_at <= now_ms
+        || state.token_expires_at <= now_ms
+    {
         return Err(invalid_refresh());
     }
     if state.used_at.is_some() {
-        tracing::warn!(auth_session_id = state.auth_session_id, "refresh token reused; session revoked");
-        db::auth_sessions::revoke(db, state.auth_session_id, now_ms).await.map_err(db_failure)?;
+        tracing::warn!(
+            auth_session_id = state.auth_session_id,
+            "refresh token reused; session revoked"
+        );
+        db::auth_sessions::revoke(db, state.auth_session_id, now_ms)
+            .await
+            .map_err(db_failure)?;
         return Err(invalid_refresh());
     }
     let next = new_refresh_token();
@@ -103,7 +135,13 @@ pub async fn refresh(db: &Db, keys: &Keys, refresh_token: &str, now: Timestamp) 
     if !rotated {
         return Err(invalid_refresh());
     }
-    pair(keys, UserId(state.user_id), state.auth_session_id, next, now)
+    pair(
+        keys,
+        UserId(state.user_id),
+        state.auth_session_id,
+        next,
+        now,
+    )
 }
 
 /// A caller authenticated by an access token.
@@ -113,19 +151,35 @@ pub struct TokenCaller {
     pub session_id: i64,
 }
 
-pub async fn authenticate_access_token(db: &Db, keys: &Keys, token: &str, now: Timestamp) -> AppResult<TokenCaller> {
+pub async fn authenticate_access_token(
+    db: &Db,
+    keys: &Keys,
+    token: &str,
+    now: Timestamp,
+) -> AppResult<TokenCaller> {
     let claims = tokens::decode(&keys.jwt, token, now.unix_timestamp())?;
     let user_id = UserId(claims.sub);
-    if !db::auth_sessions::is_live(db, claims.sid, user_id, to_millis(now)).await.map_err(db_failure)? {
-        return Err(AppError::new(ErrorCode::InvalidToken, "This session has been signed out."));
+    if !db::auth_sessions::is_live(db, claims.sid, user_id, to_millis(now))
+        .await
+        .map_err(db_failure)?
+    {
+        return Err(AppError::new(
+            ErrorCode::InvalidToken,
+            "This session has been signed out.",
+        ));
     }
     let user = db::users::find(db, user_id)
         .await
         .map_err(db_failure)?
         .ok_or_else(|| AppError::new(ErrorCode::InvalidToken, "This account no longer exists."))?;
-    Ok(TokenCaller { user, session_id: claims.sid })
+    Ok(TokenCaller {
+        user,
+        session_id: claims.sid,
+    })
 }
 
 pub async fn close(db: &Db, session_id: i64, now: Timestamp) -> AppResult<()> {
-    db::auth_sessions::revoke(db, session_id, to_millis(now)).await.map_err(db_failure)
+    db::auth_sessions::revoke(db, session_id, to_millis(now))
+        .await
+        .map_err(db_failure)
 }

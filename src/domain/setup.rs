@@ -1,7 +1,7 @@
 //! First start: the super admin comes from KEYPORT_ADMIN_EMAIL/PASSWORD, or else from the
 //! one-time setup page.
 
-use super::{accounts, db_failure, Timestamp};
+use super::{Timestamp, accounts, db_failure};
 use crate::app::types::{Role, User};
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -29,6 +29,10 @@ pub async fn bootstrap_admin(db: &Db, config: &Config, now: Timestamp) -> AppRes
 }
 
 /// The setup page's action: the first account, as super admin.
-pub async fn complete_setup(db: &Db, input: accounts::RegisterInput, now: Timestamp) -> AppResult<User> {
+pub async fn complete_setup(
+    db: &Db,
+    input: accounts::RegisterInput,
+    now: Timestamp,
+) -> AppResult<User> {
     accounts::register(db, input, Role::SuperAdmin, true, now).await
 }

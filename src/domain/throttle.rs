@@ -9,7 +9,11 @@ pub const MAX_FAILURES_PER_IP: usize = 20;
 /// Seconds until another attempt is allowed, or `None` if one is allowed now.
 /// `failures_ms` are failure times in ascending order.
 pub fn retry_after_secs(failures_ms: &[i64], limit: usize, now_ms: i64) -> Option<u64> {
-    let recent: Vec<i64> = failures_ms.iter().copied().filter(|t| *t > now_ms - WINDOW_MS && *t <= now_ms).collect();
+    let recent: Vec<i64> = failures_ms
+        .iter()
+        .copied()
+        .filter(|t| *t > now_ms - WINDOW_MS && *t <= now_ms)
+        .collect();
     if limit == 0 || recent.len() < limit {
         return None;
     }
@@ -47,7 +51,13 @@ mod tests {
     #[test]
     fn old_failures_do_not_count() {
         let now = 100 * MIN;
-        let failures = vec![now - 60 * MIN, now - 50 * MIN, now - 40 * MIN, now - 30 * MIN, now - 20 * MIN];
+        let failures = vec![
+            now - 60 * MIN,
+            now - 50 * MIN,
+            now - 40 * MIN,
+            now - 30 * MIN,
+            now - 20 * MIN,
+        ];
         assert_eq!(retry_after_secs(&failures, 5, now), None);
     }
 

@@ -4,11 +4,11 @@
 use crate::error::{AppError, ErrorCode};
 use axum::{
     extract::{ConnectInfo, Request},
-    http::{header, HeaderMap, HeaderValue, Method},
+    http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 use tracing::Instrument;
 
@@ -26,12 +26,18 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<&str> {
     let text = value.to_str().ok()?;
     let ok = !text.is_empty()
         && text.len() <= 128
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then_some(text)
 }
 
 pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
-    let id: Arc<str> = match req.headers().get(REQUEST_ID_HEADER).and_then(acceptable_request_id) {
+    let id: Arc<str> = match req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(acceptable_request_id)
+    {
         Some(given) => Arc::from(given),
         None => Arc::from(crate::domain::crypto::random_hex(12)),
     };
@@ -56,7 +62,8 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
 }
 
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
-    let nonce: Arc<str> = Arc::from(URL_SAFE_NO_PAD.encode(crate::domain::crypto::random_bytes::<16>()));
+    let nonce: Arc<str> =
+        Arc::from(URL_SAFE_NO_PAD.encode(crate::domain::crypto::random_bytes::<16>()));
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
@@ -68,12 +75,24 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // same-origin keeps the Referer that no-JS form posts are redirected back to.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -84,24 +103,36 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
 pub async fn static_cache(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     if res.status().is_success() {
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
     }
     res
 }
 
 pub fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).any(|cookies| {
-        cookies.split(';').any(|c| {
-            c.trim_start().strip_prefix(crate::server::SESSION_COOKIE).is_some_and(|rest| rest.starts_with('='))
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|cookies| {
+            cookies.split(';').any(|c| {
+                c.trim_start()
+                    .strip_prefix(crate::server::SESSION_COOKIE)
+                    .is_some_and(|rest| rest.starts_with('='))
+            })
         })
-    })
 }
 
 /// Decides whether a state-changing request came from another site. Browsers label every
 /// request with Sec-Fetch-Site (and Origin on POST); requests with neither come from
 /// non-browser clients, which carry no ambient cookies to abuse.
 pub fn is_cross_site(method: &Method, headers: &HeaderMap) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
         return false;
     }
     if let Some(site) = headers.get("sec-fetch-site") {
@@ -131,7 +162,7 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
         tracing::warn!("cross-site request refused");
         let err = AppError::new(ErrorCode::CsrfFailed, "Cross-site request refused.");
         if is_api {
-            return crate::api::error::error_response(&err, &req);
+            return err.into_response();
         }
         return (axum::http::StatusCode::FORBIDDEN, err.detail).into_response();
     }
@@ -139,9 +170,14 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
 }
 
 /// Peer address and user agent of a request, for sign-in records.
-pub fn client_info(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> crate::domain::ClientInfo {
+pub fn client_info(
+    headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+) -> crate::domain::ClientInfo {
     crate::domain::ClientInfo {
-        ip: peer.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+        ip: peer
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -167,23 +203,65 @@ mod tests {
     #[test]
     fn cross_site_detection() {
         let post = Method::POST;
-        assert!(!is_cross_site(&Method::GET, &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_cross_site(&post, &headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_cross_site(&post, &headers(&[("sec-fetch-site", "none")])));
-        assert!(is_cross_site(&post, &headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_cross_site(&post, &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_cross_site(&post, &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
-        assert!(is_cross_site(&post, &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])));
-        assert!(is_cross_site(&post, &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])));
-        assert!(!is_cross_site(&post, &headers(&[])), "non-browser clients send neither header");
+        assert!(!is_cross_site(
+            &Method::GET,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!is_cross_site(
+            &post,
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_cross_site(
+            &post,
+            &headers(&[("sec-fetch-site", "none")])
+        ));
+        assert!(is_cross_site(
+            &post,
+            &headers(&[("sec-fetch-site", "same-site")])
+        ));
+        assert!(is_cross_site(
+            &post,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!is_cross_site(
+            &post,
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(is_cross_site(
+            &post,
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(is_cross_site(
+            &post,
+            &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])
+        ));
+        assert!(
+            !is_cross_site(&post, &headers(&[])),
+            "non-browser clients send neither header"
+        );
     }
 
     #[test]
     fn request_ids_from_clients_are_sanitised() {
-        assert_eq!(acceptable_request_id(&HeaderValue::from_static("abc-123_x.y:z")), Some("abc-123_x.y:z"));
-        assert_eq!(acceptable_request_id(&HeaderValue::from_static("has space")), None);
+        assert_eq!(
+            acceptable_request_id(&HeaderValue::from_static("abc-123_x.y:z")),
+            Some("abc-123_x.y:z")
+        );
+        assert_eq!(
+            acceptable_request_id(&HeaderValue::from_static("has space")),
+            None
+        );
         assert_eq!(acceptable_request_id(&HeaderValue::from_static("")), None);
         let long = "a".repeat(129);
-        assert_eq!(acceptable_request_id(&HeaderValue::from_str(&long).unwrap()), None);
+        assert_eq!(
+            acceptable_request_id(&HeaderValue::from_str(&long).unwrap()),
+            None
+        );
     }
 }

@@ -5,27 +5,27 @@ pub mod portal_auth;
 pub mod session_store;
 pub mod state;
 
-use crate::app::{shell, App};
-use crate::config::{load_or_create_secret, Config, LogFormat};
+use crate::app::{App, shell};
+use crate::config::{Config, LogFormat, load_or_create_secret};
 use crate::db::Db;
 use crate::domain::{crypto::Keys, setup};
 use axum::{
+    Router,
     extract::{DefaultBodyLimit, Request, State},
     http::StatusCode,
     middleware as mw,
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use state::AppState;
 use std::{net::SocketAddr, path::Path, sync::Arc, time::Instant};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, services::ServeDir};
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 pub const SESSION_COOKIE: &str = "keyport_session";
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -46,18 +46,25 @@ pub enum StartError {
 }
 
 pub fn init_logging(format: LogFormat) {
-    use tracing_subscriber::{fmt, EnvFilter};
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let builder = fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
 
 /// Site settings from Leptos.toml (plain keys); environment `LEPTOS_*` variables override.
 pub fn leptos_options(path: &Path) -> Result<LeptosOptions, StartError> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "output-name = \"keyport\"\n".to_string());
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|_| "output-name = \"keyport\"\n".to_string());
     let conf = leptos::config::get_config_from_str(&format!("[package.metadata.leptos]\n{text}"))
         .map_err(|e| StartError::Leptos(e.to_string()))?;
     Ok(conf)
@@ -70,15 +77,31 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let now = time::OffsetDateTime::now_utc();
-    if let Some(admin) = setup::bootstrap_admin(&db, &config, now).await.map_err(StartError::Admin)? {
-        tracing::info!(user_id = admin.id.0, "created the super admin from KEYPORT_ADMIN_EMAIL");
-    } else if setup::setup_required(&db).await.map_err(StartError::Admin)? {
+    if let Some(admin) = setup::bootstrap_admin(&db, &config, now)
+        .await
+        .map_err(StartError::Admin)?
+    {
+        tracing::info!(
+            user_id = admin.id.0,
+            "created the super admin from KEYPORT_ADMIN_EMAIL"
+        );
+    } else if setup::setup_required(&db)
+        .await
+        .map_err(StartError::Admin)?
+    {
         tracing::info!("no accounts yet: open /setup to create the first admin");
     }
-    let setup_done = !setup::setup_required(&db).await.map_err(StartError::Admin)?;
+    let setup_done = !setup::setup_required(&db)
+        .await
+        .map_err(StartError::Admin)?;
     let mut leptos_options = leptos_options(&config.leptos_toml)?;
     leptos_options.site_addr = config.addr;
-    Ok(AppState { db, keys: Arc::new(Keys::derive(secret.expose())), config: Arc::new(config), leptos_options, started_at: Instant::now(),
+    Ok(AppState {
+        db,
+        keys: Arc::new(Keys::derive(secret.expose())),
+        config: Arc::new(config),
+        leptos_options,
+        started_at: Instant::now(),
         setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
     })
 }
@@ -94,16 +117,24 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let page_state = state.clone();
     let portal = Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_request_context(&page_state), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_request_context(&page_state),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .route(
             &format!("{SERVER_FN_PREFIX}/{{*fn_name}}"),
             get(server_fn_handler).post(server_fn_handler),
         )
         .fallback(file_or_not_found)
-        .layer(mw::from_fn_with_state(state.clone(), portal_auth::load_portal_user));
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            portal_auth::load_portal_user,
+        ));
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -115,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::new())
+        .layer(mw::from_fn(crate::api::error::envelope))
         .layer(mw::from_fn(middleware::security_headers))
         .layer(mw::from_fn(middleware::request_id_and_log))
         .with_state(state)
@@ -139,7 +171,10 @@ async fn file_or_not_found(State(state): State<AppState>, req: Request) -> Respo
     let root = state.leptos_options.site_root.to_string();
     let (parts, body) = req.into_parts();
     let probe = Request::from_parts(parts.clone(), axum::body::Body::empty());
-    if matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+    if matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
         let Ok(res) = ServeDir::new(&root).oneshot(probe).await;
         if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {
             let mut res = res.into_response();
@@ -160,7 +195,9 @@ async fn file_or_not_found(State(state): State<AppState>, req: Request) -> Respo
             move || shell(options.clone())
         },
     );
-    handler(Request::from_parts(parts, body)).await.into_response()
+    handler(Request::from_parts(parts, body))
+        .await
+        .into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -185,9 +222,12 @@ pub async fn serve(
     let db = state.db.clone();
     let jobs = crate::jobs::spawn(state.clone());
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     jobs.stop().await;
     db.close().await;
     Ok(())

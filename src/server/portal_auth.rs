@@ -7,7 +7,11 @@ use crate::app::types::{User, UserId};
 use crate::db;
 use crate::domain::accounts::SignedIn;
 use crate::error::{AppError, AppResult};
-use axum::{extract::{Request, State}, middleware::Next, response::Response};
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
 use tower_sessions::Session;
 
 const PASSWORD_STAMP_KEY: &str = "pwv";
@@ -24,14 +28,23 @@ fn session_failure(err: tower_sessions::session::Error) -> AppError {
 /// Starts a signed-in session under a fresh id (so a planted id is useless after sign-in).
 pub async fn sign_in(session: &Session, signed_in: &SignedIn) -> AppResult<()> {
     session.cycle_id().await.map_err(session_failure)?;
-    session.insert(USER_ID_KEY, signed_in.user.id.0).await.map_err(session_failure)?;
-    session.insert(PASSWORD_STAMP_KEY, signed_in.password_stamp).await.map_err(session_failure)?;
+    session
+        .insert(USER_ID_KEY, signed_in.user.id.0)
+        .await
+        .map_err(session_failure)?;
+    session
+        .insert(PASSWORD_STAMP_KEY, signed_in.password_stamp)
+        .await
+        .map_err(session_failure)?;
     Ok(())
 }
 
 /// Keeps this session signed in after its own password change moved the stamp.
 pub async fn refresh_password_stamp(session: &Session, stamp: i64) -> AppResult<()> {
-    session.insert(PASSWORD_STAMP_KEY, stamp).await.map_err(session_failure)
+    session
+        .insert(PASSWORD_STAMP_KEY, stamp)
+        .await
+        .map_err(session_failure)
 }
 
 pub async fn sign_out(session: &Session) -> AppResult<()> {
@@ -41,11 +54,20 @@ pub async fn sign_out(session: &Session) -> AppResult<()> {
 /// Resolves the session's user; a stale session (password changed elsewhere, account gone)
 /// is ended.
 pub async fn session_user(state: &AppState, session: &Session) -> AppResult<Option<User>> {
-    let Some(uid) = session.get::<i64>(USER_ID_KEY).await.map_err(session_failure)? else {
+    let Some(uid) = session
+        .get::<i64>(USER_ID_KEY)
+        .await
+        .map_err(session_failure)?
+    else {
         return Ok(None);
     };
-    let stamp = session.get::<i64>(PASSWORD_STAMP_KEY).await.map_err(session_failure)?;
-    let creds = db::users::credentials_by_id(&state.db, UserId(uid)).await.map_err(crate::domain::db_failure)?;
+    let stamp = session
+        .get::<i64>(PASSWORD_STAMP_KEY)
+        .await
+        .map_err(session_failure)?;
+    let creds = db::users::credentials_by_id(&state.db, UserId(uid))
+        .await
+        .map_err(crate::domain::db_failure)?;
     match creds {
         Some(c) if Some(c.password_changed_at) == stamp => Ok(Some(c.user)),
         _ => {
@@ -56,7 +78,12 @@ pub async fn session_user(state: &AppState, session: &Session) -> AppResult<Opti
 }
 
 /// Middleware for portal pages and server functions: puts `PortalUser` in the request.
-pub async fn load_portal_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn load_portal_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let user = match session_user(&state, &session).await {
         Ok(user) => user,
         Err(_) => None,

@@ -3,7 +3,10 @@ use crate::db::Db;
 use crate::domain::crypto::Keys;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use std::sync::{atomic::{AtomicBool, Ordering}, Arc};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 use std::time::Instant;
 
 /// Everything a request may need; cloned cheaply into axum state and Leptos context.

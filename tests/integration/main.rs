@@ -1,1 +1,8 @@
-fn main(){}
+//! Integration stories against a real server. The same tests run on SQLite (default) and on
+//! PostgreSQL (KEYPORT_TEST_DATABASE_URL set).
+
+mod api_auth;
+mod api_errors;
+mod harness;
+mod ops;
+mod portal;

@@ -1,5 +1,5 @@
 use super::signed_in_user;
-use crate::app::components::{action_error, FormError, PageHeader};
+use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::format;
 use crate::app::islands::password::PasswordField;
 use crate::app::layout::Shell;
@@ -10,7 +10,9 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else { return ().into_any() };
+    let Some(user) = signed_in_user() else {
+        return ().into_any();
+    };
     let profile = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
     let saved = use_query_map().get_untracked().get("saved");

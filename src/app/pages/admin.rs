@@ -11,17 +11,26 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else { return ().into_any() };
+    let Some(user) = signed_in_user() else {
+        return ().into_any();
+    };
     if !user.role.is_admin() {
         return view! { <Forbidden/> }.into_any();
     }
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
-    let page = query.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1);
-    let users = Resource::new({
-        let q = q.clone();
-        move || (q.clone(), page)
-    }, |(q, page)| admin_users(q, page));
+    let page = query
+        .get("page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let users = Resource::new(
+        {
+            let q = q.clone();
+            move || (q.clone(), page)
+        },
+        |(q, page)| admin_users(q, page),
+    );
     view! {
         <Title text="Admin"/>
         <Shell user=Some(user)>

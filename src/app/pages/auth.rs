@@ -1,6 +1,6 @@
 //! Sign-in, registration and the one-time setup: plain forms posting to server functions.
 
-use crate::app::components::{action_error, FormError};
+use crate::app::components::{FormError, action_error};
 use crate::app::islands::password::PasswordField;
 use crate::app::server_fns::auth::{CompleteSetup, Login, Register};
 use crate::app::server_fns::{current_user, redirect, setup_done};

@@ -8,7 +8,9 @@ use leptos_meta::Title;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else { return ().into_any() };
+    let Some(user) = signed_in_user() else {
+        return ().into_any();
+    };
     let stats = Resource::new(|| (), |_| load_dashboard());
     let greeting = format!("Welcome back, {}.", user.name);
     view! {

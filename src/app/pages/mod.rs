@@ -16,8 +16,10 @@ pub fn signed_in_user() -> Option<User> {
     let user = current_user();
     if user.is_none() {
         let here = use_location().pathname.get_untracked();
-        redirect(&format!("/login?next={}", crate::app::format::url_encode(&here, true)));
+        redirect(&format!(
+            "/login?next={}",
+            crate::app::format::url_encode(&here, true)
+        ));
     }
     user
 }
-

@@ -6,13 +6,22 @@ pub async fn update_profile(name: String) -> Result<(), AppError> {
     use super::ctx;
     let state = ctx::state()?;
     let user = ctx::require_user()?;
-    crate::domain::accounts::update_name(&state.db, user.id, &name, time::OffsetDateTime::now_utc()).await?;
+    crate::domain::accounts::update_name(
+        &state.db,
+        user.id,
+        &name,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     super::redirect("/account?saved=profile");
     Ok(())
 }
 
 #[server(prefix = "/sfn", endpoint = "change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     use super::ctx;
     let state = ctx::state()?;
     let user = ctx::require_user()?;

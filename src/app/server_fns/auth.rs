@@ -4,7 +4,14 @@ use leptos::prelude::*;
 /// Where to go after signing in: only local paths, never another site.
 pub fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains("://") =>
+        {
+            n
+        }
         _ => "/dashboard".to_string(),
     }
 }
@@ -15,7 +22,14 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::domain::accounts;
     let state = ctx::state()?;
     let session = ctx::session().await?;
-    let signed_in = accounts::authenticate(&state.db, &email, &password, &ctx::client(), time::OffsetDateTime::now_utc()).await?;
+    let signed_in = accounts::authenticate(
+        &state.db,
+        &email,
+        &password,
+        &ctx::client(),
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     crate::server::portal_auth::sign_in(&session, &signed_in).await?;
     super::redirect(&safe_next(next));
     Ok(())
@@ -29,9 +43,14 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     let state = ctx::state()?;
     let session = ctx::session().await?;
     let now = time::OffsetDateTime::now_utc();
-    let input = accounts::RegisterInput { email: email.clone(), password: password.clone(), name };
+    let input = accounts::RegisterInput {
+        email: email.clone(),
+        password: password.clone(),
+        name,
+    };
     accounts::register(&state.db, input, Role::User, false, now).await?;
-    let signed_in = accounts::authenticate(&state.db, &email, &password, &ctx::client(), now).await?;
+    let signed_in =
+        accounts::authenticate(&state.db, &email, &password, &ctx::client(), now).await?;
     crate::server::portal_auth::sign_in(&session, &signed_in).await?;
     super::redirect("/dashboard");
     Ok(())
@@ -44,10 +63,15 @@ pub async fn complete_setup(name: String, email: String, password: String) -> Re
     let state = ctx::state()?;
     let session = ctx::session().await?;
     let now = time::OffsetDateTime::now_utc();
-    let input = accounts::RegisterInput { email: email.clone(), password: password.clone(), name };
+    let input = accounts::RegisterInput {
+        email: email.clone(),
+        password: password.clone(),
+        name,
+    };
     setup::complete_setup(&state.db, input, now).await?;
     state.mark_setup_done();
-    let signed_in = accounts::authenticate(&state.db, &email, &password, &ctx::client(), now).await?;
+    let signed_in =
+        accounts::authenticate(&state.db, &email, &password, &ctx::client(), now).await?;
     crate::server::portal_auth::sign_in(&session, &signed_in).await?;
     super::redirect("/dashboard");
     Ok(())
@@ -68,7 +92,12 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/account".into())), "/account");
-        for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"] {
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(safe_next(Some(hostile.into())), "/dashboard", "{hostile}");
         }
         assert_eq!(safe_next(None), "/dashboard");

@@ -13,7 +13,12 @@ pub fn current_user() -> Option<User> {
     #[cfg(feature = "ssr")]
     {
         leptos::prelude::use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<crate::server::portal_auth::PortalUser>().cloned())
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::server::portal_auth::PortalUser>()
+                    .cloned()
+            })
             .and_then(|u| u.0)
     }
     #[cfg(not(feature = "ssr"))]
@@ -42,7 +47,9 @@ pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]
     {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::OK));
+            res.set_status(
+                axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::OK),
+            );
         }
     }
     #[cfg(not(feature = "ssr"))]
@@ -53,7 +60,8 @@ pub fn set_status(code: u16) {
 pub fn setup_done() -> bool {
     #[cfg(feature = "ssr")]
     {
-        leptos::prelude::use_context::<crate::server::state::AppState>().is_some_and(|s| s.setup_done())
+        leptos::prelude::use_context::<crate::server::state::AppState>()
+            .is_some_and(|s| s.setup_done())
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -91,7 +99,8 @@ pub mod ctx {
         match parts {
             Some(p) => crate::server::middleware::client_info(
                 &p.headers,
-                p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>(),
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>(),
             ),
             None => ClientInfo::default(),
         }
@@ -103,6 +112,10 @@ pub mod ctx {
 
     pub fn require_admin() -> AppResult<User> {
         let user = require_user()?;
-        if user.role.is_admin() { Ok(user) } else { Err(AppError::forbidden()) }
+        if user.role.is_admin() {
+            Ok(user)
+        } else {
+            Err(AppError::forbidden())
+        }
     }
 }

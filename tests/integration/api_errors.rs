@@ -1,0 +1,193 @@
+use crate::harness::*;
+use serde_json::{Value, json};
+
+const AUTH_ENDPOINTS: [&str; 4] = [
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+];
+
+#[tokio::test]
+async fn bad_bodies_get_contract_errors_on_every_auth_endpoint() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    api.register("body@example.com", "long-enough-pw", "Body")
+        .await;
+    let (access, _) = api.login("body@example.com", "long-enough-pw").await;
+    for path in AUTH_ENDPOINTS {
+        let send = |content_type: &'static str, body: Vec<u8>| {
+            api.http
+                .post(format!("{}{path}", api.base))
+                .bearer_auth(&access)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        if path == "/api/v1/auth/logout" {
+            // logout takes no body; it must still never fail with a 500 whatever is sent
+            let res = send("application/json", b"{broken".to_vec()).await.unwrap();
+            assert!(res.status().as_u16() < 500, "{path}");
+            continue;
+        }
+        expect_error(
+            send("application/json", b"{\"email\": ".to_vec())
+                .await
+                .unwrap(),
+            400,
+            "INVALID_JSON",
+        )
+        .await;
+        expect_error(
+            send("application/json", b"[1, 2, 3]".to_vec())
+                .await
+                .unwrap(),
+            422,
+            "VALIDATION_ERROR",
+        )
+        .await;
+        expect_error(
+            send("application/json", b"{}".to_vec()).await.unwrap(),
+            422,
+            "VALIDATION_ERROR",
+        )
+        .await;
+        expect_error(
+            send(
+                "application/json",
+                br#"{"email": ["a"], "password": {}, "name": 1, "refresh_token": false}"#.to_vec(),
+            )
+            .await
+            .unwrap(),
+            422,
+            "VALIDATION_ERROR",
+        )
+        .await;
+        expect_error(
+            send("text/plain", b"hello".to_vec()).await.unwrap(),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        )
+        .await;
+        expect_error(
+            send("application/x-www-form-urlencoded", b"email=a".to_vec())
+                .await
+                .unwrap(),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        )
+        .await;
+        let two_mib = format!("{{\"email\": \"{}\"}}", "a".repeat(2 * 1024 * 1024)).into_bytes();
+        expect_error(
+            send("application/json", two_mib).await.unwrap(),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        )
+        .await;
+        expect_error(
+            send("application/json", Vec::new()).await.unwrap(),
+            400,
+            "INVALID_JSON",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn oversize_body_without_content_length_is_refused() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    // A streamed (chunked) body has no Content-Length; the limit still applies while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..3).map(|_| Ok(vec![b' '; 1024 * 1024])).collect();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let res = api
+        .http
+        .post(format!("{}/api/v1/auth/login", api.base))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 413, "PAYLOAD_TOO_LARGE").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    expect_error(api.get("/api/v1/nope", None).await, 404, "NOT_FOUND").await;
+    expect_error(api.get("/api/nope", None).await, 404, "NOT_FOUND").await;
+    expect_error(
+        api.post("/api/v2/auth/login", json!({})).await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    let res = api.get("/api/v1/auth/login", None).await;
+    assert_eq!(res.headers()["allow"], "POST");
+    expect_error(res, 405, "METHOD_NOT_ALLOWED").await;
+    let res = api
+        .http
+        .delete(format!("{}/api/v1/users/me", api.base))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 405, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let res = api
+        .http
+        .get(format!("{}/healthz", api.base))
+        .header("x-request-id", "trace-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc.123");
+    let res = api
+        .http
+        .get(format!("{}/api/v1/nope", api.base))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(generated, "bad id with spaces");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["request_id"], generated.as_str());
+    let page = server.browser().get("/login").await;
+    assert!(page.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn openapi_document_covers_every_route() {
+    let server = TestServer::start().await;
+    let res = server.api().get("/api/v1/openapi.json", None).await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/users/me", "get"),
+        ("/api/v1/users/me", "patch"),
+        ("/api/v1/users/me/password", "post"),
+    ] {
+        let op = &paths[path][method];
+        assert!(op.is_object(), "{method} {path} documented");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|s| s.starts_with('4')),
+            "{method} {path} documents its errors"
+        );
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

@@ -1,0 +1,294 @@
+//! A real Keyport server on a free port, on SQLite in a temp dir, or on a fresh PostgreSQL
+//! database when KEYPORT_TEST_DATABASE_URL points at a server (make test does that).
+
+use keyport::config::Config;
+use reqwest::{Client, Response, header, redirect::Policy};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tokio::sync::oneshot;
+
+pub const ADMIN_EMAIL: &str = "root@keyport.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+pub struct TestServer {
+    pub base: String,
+    /// The temp data dir this server made (removed on drop); None when the caller gave one.
+    own_dir: Option<PathBuf>,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// A fresh database URL on the test PostgreSQL server, or None when testing on SQLite.
+pub async fn fresh_database_url() -> Option<String> {
+    match std::env::var("KEYPORT_TEST_DATABASE_URL") {
+        Ok(pg) => Some(fresh_postgres_database(&pg).await),
+        Err(_) => None,
+    }
+}
+
+async fn fresh_postgres_database(base_url: &str) -> String {
+    use sqlx::Connection;
+    let name = unique("keyport_t");
+    let mut conn = sqlx::PgConnection::connect(base_url)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (head, _) = base_url.rsplit_once('/').expect("database URL has a path");
+    format!("{head}/{name}")
+}
+
+impl TestServer {
+    /// A server whose super admin already exists (setup done).
+    pub async fn start() -> Self {
+        Self::start_with(&[
+            ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ])
+        .await
+    }
+
+    pub async fn start_with(vars: &[(&str, &str)]) -> Self {
+        let mut env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert("KEYPORT_ADDR".into(), "127.0.0.1:0".into());
+        let own_dir = if env.contains_key("KEYPORT_DATA_DIR") {
+            None
+        } else {
+            let dir = std::env::temp_dir().join(unique("keyport-test"));
+            env.insert("KEYPORT_DATA_DIR".into(), dir.display().to_string());
+            Some(dir)
+        };
+        if !env.contains_key("KEYPORT_DATABASE_URL") {
+            if let Some(url) = fresh_database_url().await {
+                env.insert("KEYPORT_DATABASE_URL".into(), url);
+            }
+        }
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        let state = keyport::server::prepare(config)
+            .await
+            .expect("server prepares");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let done = tokio::spawn(async move {
+            keyport::server::serve(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            base,
+            own_dir,
+            stop: Some(stop),
+            done: Some(done),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client that behaves like a script: no cookies, no redirects followed.
+    pub fn api(&self) -> Api {
+        Api {
+            base: self.base.clone(),
+            http: Client::builder().redirect(Policy::none()).build().unwrap(),
+        }
+    }
+
+    /// A client with a cookie jar that sends what a browser sends on same-site form posts.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            http: Client::builder()
+                .redirect(Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Stops the server the way SIGTERM does and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            done.await.unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(dir) = &self.own_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub struct Api {
+    pub base: String,
+    pub http: Client,
+}
+
+impl Api {
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                serde_json::json!({"email": email, "password": password, "name": name}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "register {email}");
+        res.json().await.unwrap()
+    }
+
+    /// Returns (access_token, refresh_token).
+    pub async fn login(&self, email: &str, password: &str) -> (String, String) {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login {email}");
+        let body: Value = res.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_string(),
+            body["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+pub struct Browser {
+    pub base: String,
+    pub http: Client,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A same-origin form post, as a browser without JavaScript sends it.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.form_from(path, fields, &self.base.clone(), "same-origin")
+            .await
+    }
+
+    pub async fn form_from(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: &str,
+        fetch_site: &str,
+    ) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ORIGIN, origin)
+            .header("sec-fetch-site", fetch_site)
+            .header(header::REFERER, format!("{}/login", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Asserts the contract's error body and returns it.
+pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
+    let got = res.status().as_u16();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: Value = res.json().await.expect("error body is JSON");
+    assert_eq!(got, status, "status for {body}");
+    assert_eq!(body["error_code"], code, "error_code in {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "detail in {body}"
+    );
+    assert!(
+        body["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/api/")),
+        "path in {body}"
+    );
+    assert!(
+        body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "timestamp in {body}"
+    );
+    assert_eq!(
+        body["request_id"].as_str(),
+        request_id.as_deref(),
+        "request_id matches header"
+    );
+    body
+}
