@@ -93,13 +93,13 @@ impl Config {
             }
         };
         let secret = lookup("KEYPORT_SECRET").map(Secret::new);
-        if let Some(s) = &secret {
-            if s.expose().len() < 32 {
-                return Err(ConfigError::Invalid {
-                    name: "KEYPORT_SECRET",
-                    reason: "must be at least 32 characters".into(),
-                });
-            }
+        if let Some(s) = &secret
+            && s.expose().len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                name: "KEYPORT_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
         }
         let public_url = lookup("KEYPORT_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{addr}"))

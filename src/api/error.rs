@@ -59,10 +59,10 @@ fn render(err: &AppError, path: &str, request_id: &str) -> Response {
         errors: err.errors.clone(),
     };
     let mut res = (status, Json(body)).into_response();
-    if let Some(secs) = err.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = err.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut()

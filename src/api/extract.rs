@@ -149,13 +149,13 @@ impl FromRequestParts<AppState> for CurrentUser {
                 },
             });
         }
-        if let Ok(session) = Session::from_request_parts(parts, state).await {
-            if let Some(user) = portal_auth::session_user(state, &session).await? {
-                return Ok(CurrentUser {
-                    user,
-                    method: AuthMethod::Cookie,
-                });
-            }
+        if let Ok(session) = Session::from_request_parts(parts, state).await
+            && let Some(user) = portal_auth::session_user(state, &session).await?
+        {
+            return Ok(CurrentUser {
+                user,
+                method: AuthMethod::Cookie,
+            });
         }
         Err(AppError::unauthorized())
     }

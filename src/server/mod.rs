@@ -155,10 +155,10 @@ pub fn router(state: AppState) -> Router {
 /// What every page render and server function can reach through Leptos context.
 fn provide_request_context(state: &AppState) {
     provide_context(state.clone());
-    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() {
-        if let Some(nonce) = parts.extensions.get::<middleware::CspNonce>() {
-            provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
-        }
+    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>()
+        && let Some(nonce) = parts.extensions.get::<middleware::CspNonce>()
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
     }
 }
 

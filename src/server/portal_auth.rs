@@ -84,10 +84,8 @@ pub async fn load_portal_user(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let user = match session_user(&state, &session).await {
-        Ok(user) => user,
-        Err(_) => None,
-    };
+    // A store failure was logged already; the page then renders signed out.
+    let user = session_user(&state, &session).await.unwrap_or_default();
     req.extensions_mut().insert(PortalUser(user));
     next.run(req).await
 }

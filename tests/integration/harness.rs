@@ -79,10 +79,10 @@ impl TestServer {
             env.insert("KEYPORT_DATA_DIR".into(), dir.display().to_string());
             Some(dir)
         };
-        if !env.contains_key("KEYPORT_DATABASE_URL") {
-            if let Some(url) = fresh_database_url().await {
-                env.insert("KEYPORT_DATABASE_URL".into(), url);
-            }
+        if !env.contains_key("KEYPORT_DATABASE_URL")
+            && let Some(url) = fresh_database_url().await
+        {
+            env.insert("KEYPORT_DATABASE_URL".into(), url);
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let state = keyport::server::prepare(config)
