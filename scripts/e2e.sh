@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end specs: starts the release server on a free port with a fresh SQLite data dir,
+# waits for /readyz, runs end2end/tests/*.test.mjs in Chromium, then stops everything.
+#
+#   scripts/e2e.sh [extra `node --test` arguments, e.g. --test-name-pattern=password]
+#
+# Needs scripts/build.sh and scripts/ensure-tools.sh --browser to have run (make e2e does both).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${KEYPORT_ROOT}"
+
+server_bin=target/release/keyport
+[[ -x ${server_bin} ]] || die "${server_bin} is missing; run scripts/build.sh (make build)"
+for f in target/site/pkg/keyport.js target/site/pkg/keyport_bg.wasm target/site/pkg/keyport.css; do
+  [[ -f ${f} ]] || die "${f} is missing; run scripts/build.sh (make build)"
+done
+[[ -d end2end/node_modules/playwright-core ]] ||
+  die "end2end/node_modules is missing; run scripts/ensure-tools.sh --browser"
+have curl || die "curl is missing; run scripts/ensure-tools.sh --browser"
+have node || die "node is missing; run scripts/ensure-tools.sh --browser"
+shopt -s nullglob
+specs=(end2end/tests/*.test.mjs)
+shopt -u nullglob
+[[ ${#specs[@]} -gt 0 ]] || die "no end2end/tests/*.test.mjs"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/keyport-e2e.XXXXXX")"
+server_log="${work}/server.log"
+server_pid=""
+# Chromium profiles go under ${work}/tmp, so leftovers are ours to find (see cleanup).
+mkdir -p "${work}/tmp"
+
+# shellcheck disable=SC2317  # called from cleanup (EXIT trap)
+stop_server() {
+  [[ -n ${server_pid} ]] || return 0
+  if kill -0 "${server_pid}" 2>/dev/null; then
+    kill -TERM "${server_pid}" 2>/dev/null || true
+    # Graceful shutdown drains requests and closes the database; give it 10 s.
+    for _ in $(seq 1 50); do
+      kill -0 "${server_pid}" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "${server_pid}" 2>/dev/null; then
+      log "e2e: server did not stop on SIGTERM; killing it"
+      kill -KILL "${server_pid}" 2>/dev/null || true
+    fi
+  fi
+  wait "${server_pid}" 2>/dev/null || true
+  server_pid=""
+}
+
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_server
+  # A browser whose test runner died without closing it: only those with a profile in ${work}.
+  local pids
+  pids="$(pgrep -f -- "--user-data-dir=${work}/" || true)"
+  if [[ -n ${pids} ]]; then
+    # shellcheck disable=SC2086  # one pid per word
+    kill -KILL ${pids} 2>/dev/null || true
+  fi
+  rm -rf "${work}"
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+print_server_log() {
+  log "---- server log (last 80 lines) ----"
+  tail -n 80 "${server_log}" >&2 || true
+  log "---- end of server log ----"
+}
+
+# The server binds the port we name; if someone took it in between, try another.
+port=""
+ready=0
+for attempt in 1 2 3; do
+  port="$(free_port)"
+  : >"${server_log}"
+  # The first start creates this admin, so /register is open (no /setup detour).
+  env -u KEYPORT_DATABASE_URL -u KEYPORT_PUBLIC_URL -u KEYPORT_SECRET \
+    KEYPORT_ADDR="127.0.0.1:${port}" \
+    KEYPORT_DATA_DIR="${work}/data" \
+    KEYPORT_ADMIN_EMAIL="admin@e2e.example.com" \
+    KEYPORT_ADMIN_PASSWORD="e2e-admin-password-$$" \
+    LEPTOS_SITE_ROOT=target/site \
+    RUST_LOG="${RUST_LOG:-info}" \
+    "${server_bin}" >"${server_log}" 2>&1 &
+  server_pid=$!
+  # Up to ~30 s: migrations and the first admin's password hash run before the port opens.
+  for _ in $(seq 1 150); do
+    if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${port}/readyz" 2>/dev/null; then
+      ready=1
+      break 2
+    fi
+    kill -0 "${server_pid}" 2>/dev/null || break
+    sleep 0.2
+  done
+  if ! kill -0 "${server_pid}" 2>/dev/null && [[ ${attempt} -lt 3 ]] &&
+    grep -qi 'could not listen\|address already in use' "${server_log}"; then
+    wait "${server_pid}" 2>/dev/null || true
+    server_pid=""
+    log "e2e: port ${port} was taken; trying another"
+    continue
+  fi
+  break
+done
+if [[ ${ready} -ne 1 ]]; then
+  if kill -0 "${server_pid}" 2>/dev/null; then
+    log "e2e: GET http://127.0.0.1:${port}/readyz never answered 200 within 30 s"
+  else
+    log "e2e: the server exited before it was ready"
+  fi
+  print_server_log
+  exit 1
+fi
+log "e2e: server ready on http://127.0.0.1:${port} (data: ${work}/data)"
+
+set +e
+BASE_URL="http://127.0.0.1:${port}" TMPDIR="${work}/tmp" \
+  node --test --test-reporter=spec "$@" "${specs[@]}"
+rc=$?
+set -e
+
+if [[ ${rc} -ne 0 ]]; then
+  print_server_log
+fi
+exit "${rc}"
