@@ -94,3 +94,14 @@ pub async fn failures_since(db: &Db, since_ms: i64) -> Result<i64, sqlx::Error> 
         .await
     })
 }
+
+/// Forgets attempts older than `before_ms` (the dashboard shows 30 days; throttling 15 minutes).
+pub async fn delete_before(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query("DELETE FROM login_attempts WHERE attempted_at < $1")
+            .bind(before_ms)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

@@ -182,3 +182,14 @@ pub async fn count_live_for_user(
             .await
     })
 }
+
+/// Deletes REST sessions (and, by cascade, their refresh tokens) that ended before `before_ms`.
+pub async fn delete_ended_before(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query("DELETE FROM auth_sessions WHERE expires_at < $1 OR revoked_at < $1")
+            .bind(before_ms)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

@@ -21,24 +21,45 @@ impl Jobs {
 
 pub fn spawn(state: AppState) -> Jobs {
     let (stop, stopped) = watch::channel(false);
-    let handles = vec![tokio::spawn(expired_sessions_sweeper(state, stopped))];
+    let handles = vec![tokio::spawn(sweeper(state, stopped))];
     Jobs { stop, handles }
 }
 
-/// Deletes expired browser sessions once an hour (loading already ignores them).
-async fn expired_sessions_sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
+/// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago
+/// and sign-in attempts older than 90 days, so these tables stay small.
+async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                let now = crate::domain::to_millis(time::OffsetDateTime::now_utc());
-                match crate::db::web_sessions::delete_expired(&state.db, now).await {
-                    Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "expired session sweep failed"),
-                }
-            }
+            _ = tick.tick() => sweep(&state.db, crate::domain::to_millis(time::OffsetDateTime::now_utc())).await,
             _ = stopped.changed() => break,
+        }
+    }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+pub async fn sweep(db: &crate::db::Db, now_ms: i64) {
+    use crate::db::{attempts, auth_sessions, web_sessions};
+    let results = [
+        (
+            "browser sessions",
+            web_sessions::delete_expired(db, now_ms).await,
+        ),
+        (
+            "REST sessions",
+            auth_sessions::delete_ended_before(db, now_ms - 30 * DAY_MS).await,
+        ),
+        (
+            "sign-in attempts",
+            attempts::delete_before(db, now_ms - 90 * DAY_MS).await,
+        ),
+    ];
+    for (what, result) in results {
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "swept old {what}"),
+            Err(e) => tracing::warn!(error = %e, "sweeping {what} failed"),
         }
     }
 }

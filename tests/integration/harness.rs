@@ -13,6 +13,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
 pub struct TestServer {
     pub base: String,
+    /// The server's state, for tests that drive background work with a chosen `now`.
+    pub state: keyport::server::state::AppState,
     /// The temp data dir this server made (removed on drop); None when the caller gave one.
     own_dir: Option<PathBuf>,
     stop: Option<oneshot::Sender<()>>,
@@ -91,8 +93,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
+        let served = state.clone();
         let done = tokio::spawn(async move {
-            keyport::server::serve(state, listener, async {
+            keyport::server::serve(served, listener, async {
                 let _ = stopped.await;
             })
             .await
@@ -100,6 +103,7 @@ impl TestServer {
         });
         Self {
             base,
+            state,
             own_dir,
             stop: Some(stop),
             done: Some(done),

@@ -43,3 +43,45 @@ async fn graceful_shutdown_finishes_and_data_survives_a_restart() {
     again.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn sweeper_removes_only_what_has_aged_out() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    api.register("sweep@example.com", "long-enough-pw", "Sweep")
+        .await;
+    let (_, refresh) = api.login("sweep@example.com", "long-enough-pw").await;
+    let now_ms = keyport::domain::to_millis(time::OffsetDateTime::now_utc());
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+
+    // A day on, nothing live is touched: the refresh token still works.
+    keyport::jobs::sweep(&server.state.db, now_ms + DAY_MS).await;
+    let res = api
+        .post(
+            "/api/v1/auth/refresh",
+            serde_json::json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let pair: serde_json::Value = res.json().await.unwrap();
+    let history =
+        keyport::db::attempts::history_for_email(&server.state.db, "sweep@example.com", 0)
+            .await
+            .unwrap();
+    assert_eq!(history.succeeded, 1);
+
+    // Past the session's end plus 30 days, and past 90 days for attempts, rows are gone.
+    keyport::jobs::sweep(&server.state.db, now_ms + 91 * DAY_MS).await;
+    let res = api
+        .post(
+            "/api/v1/auth/refresh",
+            serde_json::json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    expect_error(res, 401, "INVALID_TOKEN").await;
+    let history =
+        keyport::db::attempts::history_for_email(&server.state.db, "sweep@example.com", 0)
+            .await
+            .unwrap();
+    assert_eq!(history.succeeded + history.failed, 0);
+}
