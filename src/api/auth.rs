@@ -63,7 +63,7 @@ pub async fn auth_login(
     let now = OffsetDateTime::now_utc();
     let signed_in =
         accounts::authenticate(&state.db, &input.email, &input.password, &client, now).await?;
-    let pair = sessions::open(&state.db, &state.keys, signed_in.user.id, &client, now).await?;
+    let pair = sessions::open(&state.db, &state.crypto, signed_in.user.id, &client, now).await?;
     Ok(Json(pair))
 }
 
@@ -84,7 +84,7 @@ pub async fn auth_refresh(
 ) -> Result<Json<sessions::TokenPair>, AppError> {
     let pair = sessions::refresh(
         &state.db,
-        &state.keys,
+        &state.crypto,
         &input.refresh_token,
         OffsetDateTime::now_utc(),
     )
@@ -108,6 +108,12 @@ pub async fn auth_logout(
             sessions::close(&state.db, session_id, OffsetDateTime::now_utc()).await?
         }
         AuthMethod::Cookie => portal_auth::sign_out(&session).await?,
+        AuthMethod::ManagementKey { .. } => {
+            return Err(AppError::new(
+                crate::error::ErrorCode::BadRequest,
+                "A management key has no session to end; revoke the key instead.",
+            ));
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

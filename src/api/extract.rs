@@ -94,6 +94,51 @@ fn json_error(inner: serde_json::Error, path: &str) -> AppError {
     }
 }
 
+/// A path parameter; one that does not parse names nothing that exists (404).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(AppError::new(
+                ErrorCode::NotFound,
+                "No such resource: the id in the path is not a valid id.",
+            )),
+        }
+    }
+}
+
+/// A query string; values of the wrong type answer 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(url_form_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                let field = if path.is_empty() || path == "." {
+                    "query".to_string()
+                } else {
+                    format!("query.{path}")
+                };
+                AppError::validation(vec![FieldError { field, message }])
+            })
+    }
+}
+
+fn url_form_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
 /// How the caller proved who they are.
 #[derive(Clone, Debug)]
 pub enum AuthMethod {
@@ -101,6 +146,8 @@ pub enum AuthMethod {
     Token { session_id: i64 },
     /// The portal's session cookie.
     Cookie,
+    /// A management key (an API key with `manage:*` or `manage:keys`) acting for its owner.
+    ManagementKey { key_id: i64, all_scopes: bool },
 }
 
 /// The authenticated caller of a REST endpoint.
@@ -130,14 +177,11 @@ impl FromRequestParts<AppState> for CurrentUser {
                     )
                 })?;
             if !tokens::looks_like_jwt(token) {
-                return Err(AppError::new(
-                    ErrorCode::InvalidToken,
-                    "The access token is malformed.",
-                ));
+                return management_key(state, parts, token).await;
             }
             let caller = sessions::authenticate_access_token(
                 &state.db,
-                &state.keys,
+                &state.crypto,
                 token,
                 OffsetDateTime::now_utc(),
             )
@@ -159,6 +203,68 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         Err(AppError::unauthorized())
     }
+}
+
+impl CurrentUser {
+    /// Account endpoints are not for keys that may only manage keys.
+    pub fn require_account_access(&self) -> Result<(), AppError> {
+        match self.method {
+            AuthMethod::ManagementKey {
+                all_scopes: false, ..
+            } => Err(AppError::new(
+                ErrorCode::Forbidden,
+                "This management key may only manage keys (scope manage:keys).",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Authenticates a management key: a valid API key carrying `manage:*` or `manage:keys`.
+async fn management_key(
+    state: &AppState,
+    parts: &Parts,
+    token: &str,
+) -> Result<CurrentUser, AppError> {
+    use crate::domain::keys::verify::{self, VerifyCode};
+    let refused = || {
+        AppError::new(
+            ErrorCode::InvalidToken,
+            "The bearer token is neither a valid access token nor a valid management key.",
+        )
+    };
+    let Some(cached) = verify::resolve(&state.db, &state.crypto, &state.key_cache, token).await?
+    else {
+        return Err(refused());
+    };
+    let now = OffsetDateTime::now_utc();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let key = &cached.state;
+    if verify::check(key, &[], peer, crate::domain::to_millis(now)) != VerifyCode::Valid {
+        return Err(refused());
+    }
+    let all_scopes = key.scopes.iter().any(|s| s == "manage:*" || s == "*");
+    if !all_scopes && !key.scopes.iter().any(|s| s == "manage:keys") {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "This key has no management scope (manage:* or manage:keys).",
+        ));
+    }
+    cached.mark_used(crate::domain::to_millis(now));
+    let user = crate::db::users::find(&state.db, crate::app::types::UserId(key.owner_user_id))
+        .await
+        .map_err(crate::domain::db_failure)?
+        .ok_or_else(refused)?;
+    Ok(CurrentUser {
+        user,
+        method: AuthMethod::ManagementKey {
+            key_id: key.id,
+            all_scopes,
+        },
+    })
 }
 
 /// Peer IP and user agent.

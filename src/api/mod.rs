@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod users;
 
 use crate::server::state::AppState;
@@ -23,12 +24,17 @@ use utoipa::{
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
         users::users_me, users::users_me_update, users::users_me_password,
+        keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
+        keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
     ),
-    components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError)),
+    components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
+        crate::domain::keys::verify::VerifyCode)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in with JWT access tokens and rotating refresh tokens"),
         (name = "users", description = "The caller's own account"),
+        (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
+        (name = "verification", description = "Check an API key; the key is the credential"),
     )
 )]
 pub struct ApiDoc;
@@ -70,6 +76,16 @@ pub fn router() -> Router<AppState> {
             "/users/me",
             get(users::users_me).patch(users::users_me_update),
         )
-        .route("/users/me/password", post(users::users_me_password));
+        .route("/users/me/password", post(users::users_me_password))
+        .route("/keys", post(keys::keys_create).get(keys::keys_list))
+        .route("/keys/verify", post(keys::keys_verify))
+        .route(
+            "/keys/{id}",
+            get(keys::keys_get)
+                .patch(keys::keys_update)
+                .delete(keys::keys_delete),
+        )
+        .route("/keys/{id}/revoke", post(keys::keys_revoke))
+        .route("/keys/{id}/rotate", post(keys::keys_rotate));
     Router::new().nest("/v1", v1).fallback(error::not_found)
 }

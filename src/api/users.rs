@@ -18,6 +18,7 @@ use tower_sessions::Session;
         (status = 401, description = "UNAUTHORIZED or INVALID_TOKEN", body = ErrorBody),
     ))]
 pub async fn users_me(caller: CurrentUser) -> Json<User> {
+    // Any credential may ask who it acts for, management keys included.
     Json(caller.user)
 }
 
@@ -40,6 +41,7 @@ pub async fn users_me_update(
     caller: CurrentUser,
     ApiJson(input): ApiJson<UpdateMeInput>,
 ) -> Result<Json<User>, AppError> {
+    caller.require_account_access()?;
     let user = accounts::update_name(
         &state.db,
         caller.user.id,
@@ -71,9 +73,10 @@ pub async fn users_me_password(
     session: Session,
     ApiJson(input): ApiJson<ChangePasswordInput>,
 ) -> Result<StatusCode, AppError> {
+    caller.require_account_access()?;
     let keep = match caller.method {
         AuthMethod::Token { session_id } => Some(session_id),
-        AuthMethod::Cookie => None,
+        AuthMethod::Cookie | AuthMethod::ManagementKey { .. } => None,
     };
     let stamp = accounts::change_password(
         &state.db,

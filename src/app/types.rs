@@ -123,6 +123,101 @@ pub struct UserListPage {
     pub per_page: i64,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct KeyId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+    Expired,
+    Disabled,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Disabled => "disabled",
+        }
+    }
+}
+
+/// An API key as its owner and admins see it. The plaintext is never part of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiKey {
+    #[cfg_attr(feature = "ssr", schema(value_type = i64, example = 12))]
+    pub id: KeyId,
+    #[cfg_attr(feature = "ssr", schema(example = "Customer portal"))]
+    pub name: String,
+    pub description: String,
+    #[cfg_attr(feature = "ssr", schema(example = "kp"))]
+    pub prefix: String,
+    #[cfg_attr(feature = "ssr", schema(example = "x9Qa"))]
+    pub last4: String,
+    pub status: KeyStatus,
+    pub enabled: bool,
+    pub scopes: Vec<String>,
+    pub tags: Vec<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub metadata: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// When the key stops (or stopped) working: set by revoke, or in the future while a
+    /// rotated key's grace period runs.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// The key that replaced this one by rotation.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub rotated_to_id: Option<KeyId>,
+    /// Traffic limits arrive with traffic control; empty until then.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Object>))]
+    pub rate_limits: Vec<serde_json::Value>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub quota: Option<serde_json::Value>,
+    pub remaining: Option<i64>,
+    pub ip_allowlist: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub api_id: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub owner_user_id: UserId,
+    pub org_id: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub created_by: Option<UserId>,
+}
+
+/// A key just created or rotated: the only time its plaintext is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IssuedKey {
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+    /// The key itself. Store it now: it cannot be shown again.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "kp_3xAmpLe0000000000000000000000000Ab12cD")
+    )]
+    pub key: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 pub mod attempts;
 pub mod auth_sessions;
+pub mod keys;
 pub mod users;
 pub mod web_sessions;
 

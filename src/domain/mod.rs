@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod crypto;
+pub mod keys;
 pub mod passwords;
 pub mod sessions;
 pub mod setup;

@@ -21,7 +21,10 @@ impl Jobs {
 
 pub fn spawn(state: AppState) -> Jobs {
     let (stop, stopped) = watch::channel(false);
-    let handles = vec![tokio::spawn(sweeper(state, stopped))];
+    let handles = vec![
+        tokio::spawn(sweeper(state.clone(), stopped.clone())),
+        tokio::spawn(last_used_writer(state, stopped)),
+    ];
     Jobs { stop, handles }
 }
 
@@ -33,6 +36,24 @@ async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
         tokio::select! {
             _ = tick.tick() => sweep(&state.db, crate::domain::to_millis(time::OffsetDateTime::now_utc())).await,
             _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// Every few seconds, and once more at shutdown: stores key last-used times gathered in
+/// memory by verification (so verification itself never writes).
+async fn last_used_writer(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stopped.changed() => true,
+        };
+        if let Err(e) = crate::domain::keys::flush_last_used(&state.db, &state.key_cache).await {
+            tracing::warn!(error = %e, "storing key last-used times failed");
+        }
+        if stopping {
+            break;
         }
     }
 }

@@ -98,7 +98,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     leptos_options.site_addr = config.addr;
     Ok(AppState {
         db,
-        keys: Arc::new(Keys::derive(secret.expose())),
+        crypto: Arc::new(Keys::derive(secret.expose())),
+        key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         config: Arc::new(config),
         leptos_options,
         started_at: Instant::now(),

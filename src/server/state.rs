@@ -13,7 +13,8 @@ use std::time::Instant;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
-    pub keys: Arc<Keys>,
+    pub crypto: Arc<Keys>,
+    pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub started_at: Instant,

@@ -17,6 +17,7 @@ pub struct TestServer {
     pub state: keyport::server::state::AppState,
     /// The temp data dir this server made (removed on drop); None when the caller gave one.
     own_dir: Option<PathBuf>,
+    data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<()>>,
 }
@@ -87,6 +88,7 @@ impl TestServer {
             env.insert("KEYPORT_DATABASE_URL".into(), url);
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        let data_dir = config.data_dir.clone();
         let state = keyport::server::prepare(config)
             .await
             .expect("server prepares");
@@ -105,9 +107,14 @@ impl TestServer {
             base,
             state,
             own_dir,
+            data_dir,
             stop: Some(stop),
             done: Some(done),
         }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -295,4 +302,27 @@ pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
         "request_id matches header"
     );
     body
+}
+
+/// Sets a user's role straight in the database (role management arrives with the admin console).
+pub async fn set_role(server: &TestServer, email: &str, role: &str) {
+    const SQL: &str = "UPDATE users SET role = $1 WHERE email = $2";
+    match &server.state.db {
+        keyport::db::Db::Sqlite(p) => {
+            sqlx::query(SQL)
+                .bind(role)
+                .bind(email)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        keyport::db::Db::Postgres(p) => {
+            sqlx::query(SQL)
+                .bind(role)
+                .bind(email)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod api_auth;
 mod api_errors;
+mod api_keys;
 mod harness;
 mod ops;
 mod portal;

@@ -1,0 +1,265 @@
+//! /api/v1/keys: management (session, access token or management key) and verification
+//! (the key itself is the credential).
+
+use super::error::ErrorBody;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Client, CurrentUser};
+use crate::app::types::{ApiKey, IssuedKey, KeyId};
+use crate::domain::keys::{
+    self, Actor, CreateKeyInput, KeyContext, KeyListQuery, KeyPage, UpdateKeyInput, verify,
+};
+use crate::domain::to_millis;
+use crate::error::{AppError, Validator};
+use crate::server::state::AppState;
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+fn ctx(state: &AppState) -> KeyContext<'_> {
+    KeyContext {
+        db: &state.db,
+        crypto: &state.crypto,
+        cache: &state.key_cache,
+    }
+}
+
+fn actor(caller: CurrentUser, client: Client) -> Actor {
+    Actor {
+        user: caller.user,
+        client: client.0,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),
+    request_body = CreateKeyInput,
+    responses(
+        (status = 201, description = "Created; `key` is shown only now", body = IssuedKey),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers cannot create keys", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn keys_create(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiJson(input): ApiJson<CreateKeyInput>,
+) -> Result<(StatusCode, Json<IssuedKey>), AppError> {
+    let issued = keys::create_key(
+        &ctx(&state),
+        &actor(caller, client),
+        input,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),
+    params(KeyListQuery),
+    responses(
+        (status = 200, description = "A page of keys (your own; admins: everyone's)", body = KeyPage),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid filter", body = ErrorBody),
+    ))]
+pub async fn keys_list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiQuery(query): ApiQuery<KeyListQuery>,
+) -> Result<Json<KeyPage>, AppError> {
+    Ok(Json(
+        keys::list_keys(
+            &ctx(&state),
+            &actor(caller, client),
+            &query,
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "The key", body = ApiKey),
+        (status = 404, description = "No such key (or not yours)", body = ErrorBody),
+    ))]
+pub async fn keys_get(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ApiKey>, AppError> {
+    Ok(Json(
+        keys::get_key(
+            &ctx(&state),
+            &actor(caller, client),
+            KeyId(id),
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/keys/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id")),
+    request_body = UpdateKeyInput,
+    responses(
+        (status = 200, description = "Updated", body = ApiKey),
+        (status = 403, description = "Viewers cannot change keys", body = ErrorBody),
+        (status = 404, description = "No such key (or not yours)", body = ErrorBody),
+        (status = 409, description = "The key is revoked", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn keys_update(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<UpdateKeyInput>,
+) -> Result<Json<ApiKey>, AppError> {
+    Ok(Json(
+        keys::update_key(
+            &ctx(&state),
+            &actor(caller, client),
+            KeyId(id),
+            input,
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id")),
+    responses(
+        (status = 204, description = "Deleted; verifying it answers API_KEY_INVALID"),
+        (status = 404, description = "No such key (or not yours)", body = ErrorBody),
+    ))]
+pub async fn keys_delete(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    keys::delete_key(
+        &ctx(&state),
+        &actor(caller, client),
+        KeyId(id),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "Revoked; verification answers API_KEY_REVOKED at once", body = ApiKey),
+        (status = 404, description = "No such key (or not yours)", body = ErrorBody),
+    ))]
+pub async fn keys_revoke(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ApiKey>, AppError> {
+    Ok(Json(
+        keys::revoke_key(
+            &ctx(&state),
+            &actor(caller, client),
+            KeyId(id),
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+pub struct RotateInput {
+    /// How long the old key keeps working (0-2592000; default 86400).
+    #[serde(default)]
+    #[schema(example = 86400)]
+    pub grace_period_seconds: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{id}/rotate", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id")),
+    request_body = RotateInput,
+    responses(
+        (status = 201, description = "The successor, with `key` shown only now; the old key answers VALID with rotated=true until its revoked_at", body = IssuedKey),
+        (status = 404, description = "No such key (or not yours)", body = ErrorBody),
+        (status = 409, description = "Revoked or already rotated", body = ErrorBody),
+    ))]
+pub async fn keys_rotate(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RotateInput>,
+) -> Result<(StatusCode, Json<IssuedKey>), AppError> {
+    let issued = keys::rotate_key(
+        &ctx(&state),
+        &actor(caller, client),
+        KeyId(id),
+        input.grace_period_seconds,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/verify", tag = "verification",
+    request_body = verify::VerifyRequest,
+    responses(
+        (status = 200, description = "The verdict; `valid` false with a code for every refusal", body = verify::VerifyResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields (e.g. an unparseable ip)", body = ErrorBody),
+    ))]
+pub async fn keys_verify(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(req): ApiJson<verify::VerifyRequest>,
+) -> Result<Json<verify::VerifyResponse>, AppError> {
+    let mut v = Validator::default();
+    v.check(
+        req.ip
+            .as_deref()
+            .is_none_or(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
+        "body.ip",
+        "must be an IPv4 or IPv6 address",
+    );
+    v.check(
+        req.scopes.len() <= 100,
+        "body.scopes",
+        "must have at most 100 entries",
+    );
+    v.check(
+        req.scopes.iter().all(|s| s.len() <= 100),
+        "body.scopes",
+        "entries must be at most 100 characters",
+    );
+    v.check(
+        req.endpoint.as_ref().is_none_or(|e| e.len() <= 512),
+        "body.endpoint",
+        "must be at most 512 characters",
+    );
+    v.check(
+        req.cost.is_none_or(|c| (0..=1_000_000).contains(&c)),
+        "body.cost",
+        "must be between 0 and 1000000",
+    );
+    v.finish()?;
+    let peer = client.0.ip.parse().ok();
+    let now_ms = to_millis(OffsetDateTime::now_utc());
+    Ok(Json(
+        verify::verify_key(
+            &state.db,
+            &state.crypto,
+            &state.key_cache,
+            &req,
+            peer,
+            now_ms,
+        )
+        .await?,
+    ))
+}

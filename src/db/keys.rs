@@ -1,0 +1,417 @@
+//! API keys and their audit records (written in the same transaction as the change).
+
+use super::{Db, with_pool};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct KeyRow {
+    pub id: i64,
+    pub key_hash: String,
+    pub prefix: String,
+    pub last4: String,
+    pub name: String,
+    pub description: String,
+    pub scopes: String,
+    pub tags: String,
+    pub metadata: String,
+    pub ip_allowlist: String,
+    pub allowed_origins: String,
+    pub owner_user_id: i64,
+    pub org_id: Option<i64>,
+    pub api_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub rotated_to_id: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
+    allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at, \
+    revoked_at, rotated_to_id, last_used_at";
+
+/// One audit record: who did what to which key, before and after (never secrets).
+pub struct AuditEntry<'a> {
+    pub actor_user_id: Option<i64>,
+    pub action: &'a str,
+    pub old_values: Option<String>,
+    pub new_values: Option<String>,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub now_ms: i64,
+}
+
+const AUDIT_SQL: &str = "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, old_values, new_values, ip, user_agent, created_at)
+                         VALUES ($1, $2, 'api_key', $3, $4, $5, $6, $7, $8)";
+
+macro_rules! write_audit {
+    ($tx:expr, $entry:expr, $target:expr) => {
+        sqlx::query(AUDIT_SQL)
+            .bind($entry.actor_user_id)
+            .bind($entry.action)
+            .bind($target)
+            .bind($entry.old_values.as_deref())
+            .bind($entry.new_values.as_deref())
+            .bind($entry.ip)
+            .bind($entry.user_agent)
+            .bind($entry.now_ms)
+            .execute(&mut *$tx)
+            .await
+    };
+}
+
+macro_rules! insert_key {
+    ($tx:expr, $k:expr) => {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO api_keys (key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist,
+                 allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING id",
+        )
+        .bind(&$k.key_hash)
+        .bind(&$k.prefix)
+        .bind(&$k.last4)
+        .bind(&$k.name)
+        .bind(&$k.description)
+        .bind(&$k.scopes)
+        .bind(&$k.tags)
+        .bind(&$k.metadata)
+        .bind(&$k.ip_allowlist)
+        .bind(&$k.allowed_origins)
+        .bind($k.owner_user_id)
+        .bind($k.org_id)
+        .bind($k.api_id)
+        .bind($k.created_by)
+        .bind($k.enabled)
+        .bind($k.created_at)
+        .bind($k.expires_at)
+        .fetch_one(&mut *$tx)
+        .await
+    };
+}
+
+/// Inserts a key (fields of `row` except id, updated_at, revoked_at, rotated_to_id,
+/// last_used_at) with its audit record; returns the new id.
+pub async fn insert(db: &Db, row: &KeyRow, audit: &AuditEntry<'_>) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let id = insert_key!(tx, row)?;
+        write_audit!(tx, audit, id)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+    .await)
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<Option<KeyRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
+    with_pool!(db, |pool| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
+}
+
+pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
+    with_pool!(db, |pool| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(key_hash)
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Writes the editable fields of `row` back, with the audit record. `Ok(false)` if gone.
+pub async fn update(db: &Db, row: &KeyRow, audit: &AuditEntry<'_>) -> Result<bool, sqlx::Error> {
+    with_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE api_keys SET name = $1, description = $2, scopes = $3, tags = $4, metadata = $5, ip_allowlist = $6,
+                 allowed_origins = $7, enabled = $8, expires_at = $9, revoked_at = $10, updated_at = $11
+             WHERE id = $12",
+        )
+        .bind(&row.name)
+        .bind(&row.description)
+        .bind(&row.scopes)
+        .bind(&row.tags)
+        .bind(&row.metadata)
+        .bind(&row.ip_allowlist)
+        .bind(&row.allowed_origins)
+        .bind(row.enabled)
+        .bind(row.expires_at)
+        .bind(row.revoked_at)
+        .bind(row.updated_at)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        write_audit!(tx, audit, row.id)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await
+    })
+}
+
+/// Inserts `new` as the successor of `old_id`, whose revocation is set to `old_revokes_at`.
+pub async fn rotate(
+    db: &Db,
+    old_id: i64,
+    old_revokes_at: i64,
+    new: &KeyRow,
+    audit: &AuditEntry<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let new_id = insert_key!(tx, new)?;
+        // Only a key that is not revoked yet (or whose grace ends later) can be rotated.
+        let n = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1, rotated_to_id = $2, updated_at = $3
+             WHERE id = $4 AND (revoked_at IS NULL OR revoked_at > $3)",
+        )
+        .bind(old_revokes_at)
+        .bind(new_id)
+        .bind(new.created_at)
+        .bind(old_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        write_audit!(tx, audit, old_id)?;
+        tx.commit().await?;
+        Ok(Some(new_id))
+    }
+    .await)
+}
+
+pub async fn delete(db: &Db, id: i64, audit: &AuditEntry<'_>) -> Result<bool, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        // Successors keep working; only the link to this key goes.
+        sqlx::query("UPDATE api_keys SET rotated_to_id = NULL WHERE rotated_to_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM api_keys WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        write_audit!(tx, audit, id)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}
+
+/// Stores last-used times gathered in memory, in one transaction.
+pub async fn store_last_used(db: &Db, updates: &[(i64, i64)]) -> Result<(), sqlx::Error> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    with_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        for (id, at) in updates {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+    .await
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    Active,
+    Revoked,
+    Expired,
+    Disabled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    CreatedAsc,
+    CreatedDesc,
+    NameAsc,
+    NameDesc,
+    ExpiresAsc,
+    LastUsedDesc,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct KeyFilter {
+    pub owner_user_id: Option<i64>,
+    pub status: Option<StatusFilter>,
+    /// Matches name, prefix or last4 (literal substring, case-insensitive).
+    pub q: Option<String>,
+    pub scope: Option<String>,
+    pub tag: Option<String>,
+    pub api_id: Option<i64>,
+    pub expires_before: Option<i64>,
+    pub last_used_before: Option<i64>,
+    pub sort: Option<SortKey>,
+}
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Newest first by default. `now_ms` decides which keys count as expired or revoked.
+pub async fn list(
+    db: &Db,
+    f: &KeyFilter,
+    now_ms: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<KeyRow>, i64), sqlx::Error> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
+    let arg = |a: Arg, args: &mut Vec<Arg>| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    if let Some(owner) = f.owner_user_id {
+        clauses.push(format!(
+            "owner_user_id = {}",
+            arg(Arg::Int(owner), &mut args)
+        ));
+    }
+    if let Some(api) = f.api_id {
+        clauses.push(format!("api_id = {}", arg(Arg::Int(api), &mut args)));
+    }
+    if let Some(status) = f.status {
+        let now = arg(Arg::Int(now_ms), &mut args);
+        let revoked = format!("(revoked_at IS NOT NULL AND revoked_at <= {now})");
+        let expired = format!("(expires_at IS NOT NULL AND expires_at <= {now})");
+        clauses.push(match status {
+            StatusFilter::Revoked => revoked,
+            StatusFilter::Expired => format!("(NOT {revoked} AND {expired})"),
+            StatusFilter::Disabled => format!("(NOT {revoked} AND NOT {expired} AND NOT enabled)"),
+            StatusFilter::Active => format!("(NOT {revoked} AND NOT {expired} AND enabled)"),
+        });
+    }
+    if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
+        let p = arg(
+            Arg::Text(format!("%{}%", escape_like(&q.to_lowercase()))),
+            &mut args,
+        );
+        clauses.push(format!(
+            "(LOWER(name) LIKE {p} ESCAPE '\\' OR LOWER(prefix) LIKE {p} ESCAPE '\\' OR LOWER(last4) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    // Lists are stored as JSON arrays of validated strings (no quotes inside), so a quoted
+    // substring match is exact.
+    if let Some(scope) = &f.scope {
+        let p = arg(
+            Arg::Text(format!(
+                "%{}%",
+                escape_like(&serde_json::Value::from(scope.as_str()).to_string())
+            )),
+            &mut args,
+        );
+        clauses.push(format!("scopes LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(tag) = &f.tag {
+        let p = arg(
+            Arg::Text(format!(
+                "%{}%",
+                escape_like(&serde_json::Value::from(tag.as_str()).to_string())
+            )),
+            &mut args,
+        );
+        clauses.push(format!("tags LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(t) = f.expires_before {
+        clauses.push(format!(
+            "(expires_at IS NOT NULL AND expires_at < {})",
+            arg(Arg::Int(t), &mut args)
+        ));
+    }
+    if let Some(t) = f.last_used_before {
+        clauses.push(format!(
+            "(last_used_at IS NULL OR last_used_at < {})",
+            arg(Arg::Int(t), &mut args)
+        ));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let order = match f.sort.unwrap_or(SortKey::CreatedDesc) {
+        SortKey::CreatedAsc => "created_at ASC, id ASC",
+        SortKey::CreatedDesc => "created_at DESC, id DESC",
+        SortKey::NameAsc => "LOWER(name) ASC, id ASC",
+        SortKey::NameDesc => "LOWER(name) DESC, id DESC",
+        SortKey::ExpiresAsc => {
+            "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at ASC, id ASC"
+        }
+        SortKey::LastUsedDesc => {
+            "CASE WHEN last_used_at IS NULL THEN 1 ELSE 0 END, last_used_at DESC, id DESC"
+        }
+    };
+    let n = args.len();
+    let list_sql = format!(
+        "SELECT {COLUMNS} FROM api_keys {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM api_keys {filter}");
+    with_pool!(db, |pool| async {
+        let mut list = sqlx::query_as::<_, KeyRow>(&list_sql);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &args {
+            match a {
+                Arg::Int(v) => {
+                    list = list.bind(*v);
+                    count = count.bind(*v);
+                }
+                Arg::Text(v) => {
+                    list = list.bind(v.clone());
+                    count = count.bind(v.clone());
+                }
+            }
+        }
+        let rows = list.bind(limit).bind(offset).fetch_all(pool).await?;
+        let total = count.fetch_one(pool).await?;
+        Ok((rows, total))
+    }
+    .await)
+}
+
+pub async fn count_for_owner(db: &Db, owner_user_id: i64) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys WHERE owner_user_id = $1")
+            .bind(owner_user_id)
+            .fetch_one(pool)
+            .await
+    })
+}

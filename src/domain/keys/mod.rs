@@ -1,0 +1,806 @@
+//! API keys: issue, list, read, edit, enable/disable, revoke, rotate, delete; every change
+//! audited and reflected in the verification cache before it is reported done.
+
+pub mod cache;
+pub mod material;
+pub mod validate;
+pub mod verify;
+
+use super::{ClientInfo, Timestamp, crypto::Keys, db_failure, from_millis, to_millis};
+use crate::app::types::{ApiKey, IssuedKey, KeyId, KeyStatus, Role, User, UserId};
+use crate::db::{self, Db, keys::KeyRow};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
+use cache::KeyCache;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Who is acting and from where (for authorization and the audit trail).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub client: ClientInfo,
+}
+
+impl Actor {
+    fn is_admin(&self) -> bool {
+        self.user.role.is_admin()
+    }
+
+    fn can_read(&self, row: &KeyRow) -> bool {
+        self.is_admin() || row.owner_user_id == self.user.id.0
+    }
+
+    fn can_write(&self, row: &KeyRow) -> bool {
+        self.user.role != Role::Viewer && self.can_read(row)
+    }
+}
+
+/// The services key operations need.
+pub struct KeyContext<'a> {
+    pub db: &'a Db,
+    pub crypto: &'a Keys,
+    pub cache: &'a KeyCache,
+}
+
+/// A field that may be absent (keep), null (clear) or a value (set).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct CreateKeyInput {
+    #[schema(example = "Customer portal")]
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    #[schema(example = json!(["read", "tickets:write"]))]
+    pub scopes: Vec<String>,
+    /// RFC 3339; in the future. Null or absent: never expires.
+    #[serde(default)]
+    #[schema(example = "2027-01-01T00:00:00Z")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    #[schema(example = json!(["mobile"]))]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// IPv4/IPv6 addresses or CIDR ranges allowed to use the key; empty: any.
+    #[serde(default)]
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    pub ip_allowlist: Vec<String>,
+    #[serde(default)]
+    #[schema(example = json!(["https://app.example.com"]))]
+    pub allowed_origins: Vec<String>,
+    /// Admins only: issue the key for another user.
+    #[serde(default)]
+    pub owner_user_id: Option<i64>,
+    /// Organizations and APIs arrive in later releases; must be null for now.
+    #[serde(default)]
+    pub org_id: Option<i64>,
+    #[serde(default)]
+    pub api_id: Option<i64>,
+    /// `[a-z0-9]{2,12}`; default `kp`.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Traffic limits arrive with traffic control; must be absent or null for now.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rate_limits: Option<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub quota: Option<Value>,
+    #[serde(default)]
+    pub remaining: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub refill: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct UpdateKeyInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// RFC 3339 in the future, or null to never expire.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub ip_allowlist: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+    /// false disables the key (verification answers API_KEY_DISABLED); true enables it.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;
+pub const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
+
+fn parse_future(v: &mut Validator, text: &str, now: Timestamp) -> Option<i64> {
+    match Timestamp::parse(text, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => {
+            v.check(t > now, "body.expires_at", "must be in the future");
+            Some(to_millis(t))
+        }
+        Err(_) => {
+            v.check(
+                false,
+                "body.expires_at",
+                "must be an RFC 3339 time such as 2027-01-01T00:00:00Z",
+            );
+            None
+        }
+    }
+}
+
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn list_of(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub fn status_of(row: &KeyRow, now_ms: i64) -> KeyStatus {
+    if row.revoked_at.is_some_and(|t| t <= now_ms) {
+        KeyStatus::Revoked
+    } else if row.expires_at.is_some_and(|t| t <= now_ms) {
+        KeyStatus::Expired
+    } else if !row.enabled {
+        KeyStatus::Disabled
+    } else {
+        KeyStatus::Active
+    }
+}
+
+/// The key as the API shows it; `last_used_at` includes uses not yet written to the database.
+pub fn view(row: &KeyRow, cache: &KeyCache, now_ms: i64) -> ApiKey {
+    let hash = hex_to_hash(&row.key_hash);
+    let last_used = match (row.last_used_at, hash.and_then(|h| cache.last_used_of(&h))) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    ApiKey {
+        id: KeyId(row.id),
+        name: row.name.clone(),
+        description: row.description.clone(),
+        prefix: row.prefix.clone(),
+        last4: row.last4.clone(),
+        status: status_of(row, now_ms),
+        enabled: row.enabled,
+        scopes: list_of(&row.scopes),
+        tags: list_of(&row.tags),
+        metadata: serde_json::from_str(&row.metadata)
+            .unwrap_or_else(|_| Value::Object(Default::default())),
+        created_at: from_millis(row.created_at),
+        updated_at: from_millis(row.updated_at),
+        expires_at: row.expires_at.map(from_millis),
+        last_used_at: last_used.map(from_millis),
+        revoked_at: row.revoked_at.map(from_millis),
+        rotated_to_id: row.rotated_to_id.map(KeyId),
+        rate_limits: Vec::new(),
+        quota: None,
+        remaining: None,
+        ip_allowlist: list_of(&row.ip_allowlist),
+        allowed_origins: list_of(&row.allowed_origins),
+        api_id: row.api_id,
+        owner_user_id: UserId(row.owner_user_id),
+        org_id: row.org_id,
+        created_by: row.created_by.map(UserId),
+    }
+}
+
+fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
+        let s = std::str::from_utf8(chunk).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The audit record's view of a key: everything but the hash.
+fn audit_values(row: &KeyRow) -> String {
+    serde_json::json!({
+        "name": row.name, "description": row.description, "prefix": row.prefix, "last4": row.last4,
+        "scopes": list_of(&row.scopes), "tags": list_of(&row.tags),
+        "metadata": serde_json::from_str::<Value>(&row.metadata).unwrap_or(Value::Null),
+        "ip_allowlist": list_of(&row.ip_allowlist), "allowed_origins": list_of(&row.allowed_origins),
+        "owner_user_id": row.owner_user_id, "enabled": row.enabled, "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at, "rotated_to_id": row.rotated_to_id,
+    })
+    .to_string()
+}
+
+fn audit<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    old: Option<&KeyRow>,
+    new: Option<&KeyRow>,
+    now_ms: i64,
+) -> db::keys::AuditEntry<'a> {
+    db::keys::AuditEntry {
+        actor_user_id: Some(actor.user.id.0),
+        action,
+        old_values: old.map(audit_values),
+        new_values: new.map(audit_values),
+        ip: &actor.client.ip,
+        user_agent: &actor.client.user_agent,
+        now_ms,
+    }
+}
+
+fn not_supported(field: &str, what: &str) -> FieldError {
+    FieldError {
+        field: format!("body.{field}"),
+        message: format!("is not available yet ({what})"),
+    }
+}
+
+/// A fresh key row with new material; the plaintext is returned beside it.
+fn new_material(crypto: &Keys, prefix: &str) -> (String, String, String) {
+    let plaintext = material::generate(prefix);
+    let hash = crate::domain::crypto::hex(&verify::key_hash(crypto, &plaintext));
+    let last4 = plaintext[plaintext.len() - 4..].to_string();
+    (plaintext, hash, last4)
+}
+
+pub async fn create_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    input: CreateKeyInput,
+    now: Timestamp,
+) -> AppResult<IssuedKey> {
+    if actor.user.role == Role::Viewer {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Viewers cannot create keys.",
+        ));
+    }
+    let mut v = Validator::default();
+    validate::name(&mut v, &input.name);
+    let description = input.description.clone().unwrap_or_default();
+    validate::description(&mut v, &description);
+    let scopes = validate::normalized(&input.scopes);
+    validate::scopes(&mut v, &scopes);
+    let tags = validate::normalized(&input.tags);
+    validate::tags(&mut v, &tags);
+    let metadata = input
+        .metadata
+        .clone()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    validate::metadata(&mut v, &metadata);
+    let ip_allowlist = validate::ip_allowlist(&mut v, &input.ip_allowlist);
+    let allowed_origins = validate::allowed_origins(&mut v, &input.allowed_origins);
+    let prefix = input
+        .prefix
+        .clone()
+        .unwrap_or_else(|| material::DEFAULT_PREFIX.to_string());
+    validate::prefix(&mut v, &prefix);
+    let expires_at = input
+        .expires_at
+        .as_deref()
+        .and_then(|t| parse_future(&mut v, t, now));
+    let mut unsupported = Vec::new();
+    if input.org_id.is_some() {
+        unsupported.push(not_supported("org_id", "organizations"));
+    }
+    if input.api_id.is_some() {
+        unsupported.push(not_supported("api_id", "the API registry"));
+    }
+    for (field, present) in [
+        (
+            "rate_limits",
+            input.rate_limits.as_ref().is_some_and(|x| !x.is_null()),
+        ),
+        ("quota", input.quota.as_ref().is_some_and(|x| !x.is_null())),
+        ("remaining", input.remaining.is_some()),
+        (
+            "refill",
+            input.refill.as_ref().is_some_and(|x| !x.is_null()),
+        ),
+    ] {
+        if present {
+            unsupported.push(not_supported(field, "traffic control"));
+        }
+    }
+    let owner = input.owner_user_id.unwrap_or(actor.user.id.0);
+    if owner != actor.user.id.0 && !actor.is_admin() {
+        unsupported.push(FieldError {
+            field: "body.owner_user_id".into(),
+            message: "only admins may issue keys for other users".into(),
+        });
+    }
+    if let Err(mut e) = v.finish() {
+        e.errors.extend(unsupported);
+        return Err(AppError::validation(e.errors));
+    }
+    if !unsupported.is_empty() {
+        return Err(AppError::validation(unsupported));
+    }
+    if owner != actor.user.id.0
+        && db::users::find(ctx.db, UserId(owner))
+            .await
+            .map_err(db_failure)?
+            .is_none()
+    {
+        return Err(AppError::validation(vec![FieldError {
+            field: "body.owner_user_id".into(),
+            message: "no such user".into(),
+        }]));
+    }
+
+    let (plaintext, key_hash, last4) = new_material(ctx.crypto, &prefix);
+    let now_ms = to_millis(now);
+    let mut row = KeyRow {
+        id: 0,
+        key_hash,
+        prefix,
+        last4,
+        name: input.name.trim().to_string(),
+        description,
+        scopes: json_list(&scopes),
+        tags: json_list(&tags),
+        metadata: metadata.to_string(),
+        ip_allowlist: json_list(&ip_allowlist),
+        allowed_origins: json_list(&allowed_origins),
+        owner_user_id: owner,
+        org_id: None,
+        api_id: None,
+        created_by: Some(actor.user.id.0),
+        enabled: true,
+        created_at: now_ms,
+        updated_at: now_ms,
+        expires_at,
+        revoked_at: None,
+        rotated_to_id: None,
+        last_used_at: None,
+    };
+    row.id = db::keys::insert(
+        ctx.db,
+        &row,
+        &audit(actor, "key.created", None, Some(&row), now_ms),
+    )
+    .await
+    .map_err(db_failure)?;
+    if let Some(h) = hex_to_hash(&row.key_hash) {
+        ctx.cache.forget(&h);
+    }
+    tracing::info!(key_id = row.id, owner_user_id = owner, "key created");
+    Ok(IssuedKey {
+        api_key: view(&row, ctx.cache, now_ms),
+        key: plaintext,
+    })
+}
+
+/// Loads a key the actor may see; others' keys answer NOT_FOUND so ids reveal nothing.
+async fn load_visible(ctx: &KeyContext<'_>, actor: &Actor, id: KeyId) -> AppResult<KeyRow> {
+    match db::keys::find(ctx.db, id.0).await.map_err(db_failure)? {
+        Some(row) if actor.can_read(&row) => Ok(row),
+        _ => Err(AppError::not_found("Key")),
+    }
+}
+
+async fn load_writable(ctx: &KeyContext<'_>, actor: &Actor, id: KeyId) -> AppResult<KeyRow> {
+    let row = load_visible(ctx, actor, id).await?;
+    if !actor.can_write(&row) {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Viewers cannot change keys.",
+        ));
+    }
+    Ok(row)
+}
+
+pub async fn get_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    now: Timestamp,
+) -> AppResult<ApiKey> {
+    let row = load_visible(ctx, actor, id).await?;
+    Ok(view(&row, ctx.cache, to_millis(now)))
+}
+
+/// List filters and paging (query string of `GET /keys`).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyListQuery {
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// 1-200, default 50.
+    pub per_page: Option<i64>,
+    /// active | revoked | expired | disabled
+    pub status: Option<String>,
+    /// Matches name, prefix or last4.
+    pub q: Option<String>,
+    pub scope: Option<String>,
+    pub tag: Option<String>,
+    /// Admins: any user's keys; others: only their own.
+    pub owner_user_id: Option<i64>,
+    pub api_id: Option<i64>,
+    /// RFC 3339.
+    pub expires_before: Option<String>,
+    /// RFC 3339; keys never used match too.
+    pub last_used_before: Option<String>,
+    /// created_at | -created_at (default) | name | -name | expires_at | -last_used_at
+    pub sort: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct KeyPage {
+    pub items: Vec<ApiKey>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+fn parse_time_param(v: &mut Validator, field: &str, text: Option<&str>) -> Option<i64> {
+    let text = text?;
+    match Timestamp::parse(text, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => Some(to_millis(t)),
+        Err(_) => {
+            v.check(false, field, "must be an RFC 3339 time");
+            None
+        }
+    }
+}
+
+pub async fn list_keys(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    q: &KeyListQuery,
+    now: Timestamp,
+) -> AppResult<KeyPage> {
+    use db::keys::{SortKey, StatusFilter};
+    let mut v = Validator::default();
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    v.check(
+        (1..=1_000_000).contains(&page),
+        "query.page",
+        "must be 1 or more",
+    );
+    v.check(
+        (1..=200).contains(&per_page),
+        "query.per_page",
+        "must be between 1 and 200",
+    );
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some("active") => Some(StatusFilter::Active),
+        Some("revoked") => Some(StatusFilter::Revoked),
+        Some("expired") => Some(StatusFilter::Expired),
+        Some("disabled") => Some(StatusFilter::Disabled),
+        Some(_) => {
+            v.check(
+                false,
+                "query.status",
+                "must be active, revoked, expired or disabled",
+            );
+            None
+        }
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("") | Some("-created_at") => Some(SortKey::CreatedDesc),
+        Some("created_at") => Some(SortKey::CreatedAsc),
+        Some("name") => Some(SortKey::NameAsc),
+        Some("-name") => Some(SortKey::NameDesc),
+        Some("expires_at") => Some(SortKey::ExpiresAsc),
+        Some("-last_used_at") => Some(SortKey::LastUsedDesc),
+        Some(_) => {
+            v.check(
+                false,
+                "query.sort",
+                "must be created_at, -created_at, name, -name, expires_at or -last_used_at",
+            );
+            None
+        }
+    };
+    let expires_before =
+        parse_time_param(&mut v, "query.expires_before", q.expires_before.as_deref());
+    let last_used_before = parse_time_param(
+        &mut v,
+        "query.last_used_before",
+        q.last_used_before.as_deref(),
+    );
+    v.check(
+        q.q.as_ref().is_none_or(|s| s.chars().count() <= 200),
+        "query.q",
+        "must be at most 200 characters",
+    );
+    v.finish()?;
+    let owner = if actor.is_admin() {
+        q.owner_user_id
+    } else {
+        if q.owner_user_id.is_some_and(|o| o != actor.user.id.0) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "You can list only your own keys.",
+            ));
+        }
+        Some(actor.user.id.0)
+    };
+    let filter = db::keys::KeyFilter {
+        owner_user_id: owner,
+        status,
+        q: q.q.clone(),
+        scope: q.scope.clone().filter(|s| !s.is_empty()),
+        tag: q.tag.clone().filter(|s| !s.is_empty()),
+        api_id: q.api_id,
+        expires_before,
+        last_used_before,
+        sort,
+    };
+    let now_ms = to_millis(now);
+    let (rows, total) = db::keys::list(ctx.db, &filter, now_ms, per_page, (page - 1) * per_page)
+        .await
+        .map_err(db_failure)?;
+    Ok(KeyPage {
+        items: rows.iter().map(|r| view(r, ctx.cache, now_ms)).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Writes `row` (already changed from `old`) and refreshes the cache.
+async fn save(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    action: &str,
+    old: &KeyRow,
+    row: &KeyRow,
+    now_ms: i64,
+) -> AppResult<()> {
+    if !db::keys::update(
+        ctx.db,
+        row,
+        &audit(actor, action, Some(old), Some(row), now_ms),
+    )
+    .await
+    .map_err(db_failure)?
+    {
+        return Err(AppError::not_found("Key"));
+    }
+    if let Some(h) = hex_to_hash(&row.key_hash) {
+        ctx.cache.forget(&h);
+    }
+    Ok(())
+}
+
+pub async fn update_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    input: UpdateKeyInput,
+    now: Timestamp,
+) -> AppResult<ApiKey> {
+    let old = load_writable(ctx, actor, id).await?;
+    let mut row = old.clone();
+    let mut v = Validator::default();
+    if let Some(name) = &input.name {
+        validate::name(&mut v, name);
+        row.name = name.trim().to_string();
+    }
+    if let Some(d) = &input.description {
+        validate::description(&mut v, d);
+        row.description = d.clone();
+    }
+    if let Some(s) = &input.scopes {
+        let s = validate::normalized(s);
+        validate::scopes(&mut v, &s);
+        row.scopes = json_list(&s);
+    }
+    if let Some(t) = &input.tags {
+        let t = validate::normalized(t);
+        validate::tags(&mut v, &t);
+        row.tags = json_list(&t);
+    }
+    if let Some(m) = &input.metadata {
+        validate::metadata(&mut v, m);
+        row.metadata = m.to_string();
+    }
+    if let Some(list) = &input.ip_allowlist {
+        row.ip_allowlist = json_list(&validate::ip_allowlist(&mut v, list));
+    }
+    if let Some(list) = &input.allowed_origins {
+        row.allowed_origins = json_list(&validate::allowed_origins(&mut v, list));
+    }
+    match &input.expires_at {
+        Some(Some(t)) => row.expires_at = parse_future(&mut v, t, now),
+        Some(None) => row.expires_at = None,
+        None => {}
+    }
+    if let Some(enabled) = input.enabled {
+        row.enabled = enabled;
+    }
+    v.finish()?;
+    let now_ms = to_millis(now);
+    if status_of(&old, now_ms) == KeyStatus::Revoked {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "A revoked key cannot be changed.",
+        ));
+    }
+    row.updated_at = now_ms;
+    let action = match (old.enabled, row.enabled) {
+        (true, false) => "key.disabled",
+        (false, true) => "key.enabled",
+        _ => "key.updated",
+    };
+    save(ctx, actor, action, &old, &row, now_ms).await?;
+    Ok(view(&row, ctx.cache, now_ms))
+}
+
+pub async fn set_enabled(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    enabled: bool,
+    now: Timestamp,
+) -> AppResult<ApiKey> {
+    update_key(
+        ctx,
+        actor,
+        id,
+        UpdateKeyInput {
+            enabled: Some(enabled),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+}
+
+pub async fn revoke_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    now: Timestamp,
+) -> AppResult<ApiKey> {
+    let old = load_writable(ctx, actor, id).await?;
+    let now_ms = to_millis(now);
+    if status_of(&old, now_ms) == KeyStatus::Revoked {
+        return Ok(view(&old, ctx.cache, now_ms));
+    }
+    let mut row = old.clone();
+    row.revoked_at = Some(now_ms);
+    row.updated_at = now_ms;
+    save(ctx, actor, "key.revoked", &old, &row, now_ms).await?;
+    tracing::info!(key_id = row.id, "key revoked");
+    Ok(view(&row, ctx.cache, now_ms))
+}
+
+/// Issues a successor with the same settings; the old key keeps working for the grace period.
+pub async fn rotate_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    grace_seconds: Option<i64>,
+    now: Timestamp,
+) -> AppResult<IssuedKey> {
+    let old = load_writable(ctx, actor, id).await?;
+    let grace = grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
+    let mut v = Validator::default();
+    v.check(
+        (0..=MAX_GRACE_SECONDS).contains(&grace),
+        "body.grace_period_seconds",
+        "must be between 0 and 2592000 (30 days)",
+    );
+    v.finish()?;
+    let now_ms = to_millis(now);
+    match status_of(&old, now_ms) {
+        KeyStatus::Revoked => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "A revoked key cannot be rotated.",
+            ));
+        }
+        _ if old.rotated_to_id.is_some() => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This key was already rotated; rotate its successor.",
+            ));
+        }
+        _ => {}
+    }
+    let (plaintext, key_hash, last4) = new_material(ctx.crypto, &old.prefix);
+    let mut new = old.clone();
+    new.key_hash = key_hash;
+    new.last4 = last4;
+    new.created_at = now_ms;
+    new.updated_at = now_ms;
+    new.created_by = Some(actor.user.id.0);
+    new.revoked_at = None;
+    new.rotated_to_id = None;
+    new.last_used_at = None;
+    let old_ends = now_ms + grace * 1000;
+    let mut after = old.clone();
+    after.revoked_at = Some(old_ends);
+    let entry = audit(actor, "key.rotated", Some(&old), Some(&after), now_ms);
+    let new_id = db::keys::rotate(ctx.db, old.id, old_ends, &new, &entry)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::Conflict, "The key changed meanwhile; try again.")
+        })?;
+    new.id = new_id;
+    for h in [&old.key_hash, &new.key_hash] {
+        if let Some(h) = hex_to_hash(h) {
+            ctx.cache.forget(&h);
+        }
+    }
+    tracing::info!(
+        key_id = old.id,
+        new_key_id = new_id,
+        grace_seconds = grace,
+        "key rotated"
+    );
+    Ok(IssuedKey {
+        api_key: view(&new, ctx.cache, now_ms),
+        key: plaintext,
+    })
+}
+
+pub async fn delete_key(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+    now: Timestamp,
+) -> AppResult<()> {
+    let old = load_writable(ctx, actor, id).await?;
+    let now_ms = to_millis(now);
+    if !db::keys::delete(
+        ctx.db,
+        old.id,
+        &audit(actor, "key.deleted", Some(&old), None, now_ms),
+    )
+    .await
+    .map_err(db_failure)?
+    {
+        return Err(AppError::not_found("Key"));
+    }
+    if let Some(h) = hex_to_hash(&old.key_hash) {
+        ctx.cache.forget(&h);
+    }
+    tracing::info!(key_id = old.id, "key deleted");
+    Ok(())
+}
+
+/// Writes last-used times gathered in memory (background job, and at shutdown).
+pub async fn flush_last_used(db: &Db, cache: &KeyCache) -> AppResult<usize> {
+    let updates = cache.take_last_used();
+    db::keys::store_last_used(db, &updates)
+        .await
+        .map_err(db_failure)?;
+    Ok(updates.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        let h = [0xabu8; 32];
+        assert_eq!(hex_to_hash(&crate::domain::crypto::hex(&h)), Some(h));
+        assert_eq!(hex_to_hash("zz"), None);
+    }
+}
