@@ -27,6 +27,7 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                     <nav class="mainnav" aria-label="Main">
                         <ul>
                             <NavLink href="/dashboard" label="Dashboard"/>
+                            <NavLink href="/keys" label="API keys"/>
                             <NavLink href="/docs" label="Docs"/>
                             <NavLink href="/account" label="Account"/>
                             {user.role.is_admin().then(|| view! { <NavLink href="/admin" label="Admin"/> })}

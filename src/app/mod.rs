@@ -50,6 +50,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
             </Routes>

@@ -100,6 +100,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         db,
         crypto: Arc::new(Keys::derive(secret.expose())),
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
+        reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
         config: Arc::new(config),
         leptos_options,
         started_at: Instant::now(),

@@ -15,6 +15,7 @@ pub struct AppState {
     pub db: Db,
     pub crypto: Arc<Keys>,
     pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
+    pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub started_at: Instant,

@@ -396,3 +396,118 @@ async fn one_time_setup_page_creates_the_super_admin() {
         .register("later@example.com", "later-password", "Later")
         .await;
 }
+
+#[tokio::test]
+async fn keys_in_the_portal_without_javascript() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    register_in_portal(
+        &alice,
+        "Alice",
+        "alice-portal@example.com",
+        "alice-password",
+    )
+    .await;
+    assert!(
+        alice
+            .get("/keys")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("No API keys yet")
+    );
+    let res = alice
+        .form(
+            "/sfn/create_key",
+            &[
+                ("name", "web"),
+                ("scopes", "read, write"),
+                ("tags", "prod"),
+                ("expires_on", ""),
+            ],
+        )
+        .await;
+    let to = location(&res);
+    assert!(to.starts_with("/keys/") && to.contains("?reveal="), "{to}");
+    let page = alice.get(&to).await.text().await.unwrap();
+    let start = page.find("value=\"kp_").expect("the key is shown") + 7;
+    let key = &page[start..start + 41];
+    let api = server.api();
+    let verdict: serde_json::Value = api
+        .post("/api/v1/keys/verify", serde_json::json!({"key": key}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["code"], "VALID");
+    // Shown once only.
+    let again = alice.get(&to).await.text().await.unwrap();
+    assert!(!again.contains(key) && again.contains("cannot be shown again"));
+    let id: i64 = to
+        .trim_start_matches("/keys/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Another user can neither see nor touch it.
+    let mallory = server.browser();
+    register_in_portal(
+        &mallory,
+        "Mallory",
+        "mallory-portal@example.com",
+        "mallory-password",
+    )
+    .await;
+    let res = mallory.get(&format!("/keys/{id}")).await;
+    assert_eq!(res.status(), 404);
+    assert!(!res.text().await.unwrap().contains("web"));
+    for action in ["revoke", "disable", "delete"] {
+        let res = mallory
+            .form(
+                "/sfn/key_action",
+                &[("id", &id.to_string()), ("action", action)],
+            )
+            .await;
+        assert!(location(&res).contains("__err="), "{action}");
+    }
+    let res = mallory
+        .form(
+            "/sfn/rotate_key",
+            &[("id", &id.to_string()), ("grace_period_seconds", "0")],
+        )
+        .await;
+    assert!(location(&res).contains("__err="));
+    let verdict: serde_json::Value = api
+        .post("/api/v1/keys/verify", serde_json::json!({"key": key}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["code"], "VALID", "nothing changed");
+
+    // The owner revokes it.
+    let res = alice
+        .form(
+            "/sfn/key_action",
+            &[("id", &id.to_string()), ("action", "revoke")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/keys/{id}?done=revoke"));
+    let verdict: serde_json::Value = api
+        .post("/api/v1/keys/verify", serde_json::json!({"key": key}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["code"], "API_KEY_REVOKED");
+    let list = alice
+        .get("/keys?status=revoked")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Revoked") && list.contains(">web<"));
+}

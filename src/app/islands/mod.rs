@@ -1,3 +1,4 @@
 //! The only components that run in the browser. Everything else is server-rendered HTML.
 
+pub mod copy;
 pub mod password;

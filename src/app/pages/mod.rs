@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod docs;
 pub mod errors;
 pub mod home;
+pub mod keys;
 
 use super::server_fns::{current_user, redirect};
 use super::types::User;

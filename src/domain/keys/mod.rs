@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod material;
+pub mod reveal;
 pub mod validate;
 pub mod verify;
 

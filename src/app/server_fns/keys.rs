@@ -1,0 +1,279 @@
+//! The keys pages' server functions: the same domain calls as /api/v1/keys.
+
+use crate::app::types::ApiKey;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Splits a form's list field on commas, spaces and new lines.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `2027-01-01` (a date input) → `2027-01-01T00:00:00Z`; empty → none.
+pub fn date_to_rfc3339(date: &str) -> Option<String> {
+    let date = date.trim();
+    (!date.is_empty()).then(|| format!("{date}T00:00:00Z"))
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyFilters {
+    pub q: String,
+    pub status: String,
+    pub tag: String,
+    pub sort: String,
+    pub page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyListPage {
+    pub items: Vec<ApiKey>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[cfg(feature = "ssr")]
+mod edge {
+    use crate::app::server_fns::ctx;
+    use crate::domain::keys::{Actor, KeyContext};
+    use crate::error::AppResult;
+    use crate::server::state::AppState;
+
+    pub fn actor() -> AppResult<(AppState, Actor)> {
+        let state = ctx::state()?;
+        let user = ctx::require_user()?;
+        Ok((
+            state,
+            Actor {
+                user,
+                client: ctx::client(),
+            },
+        ))
+    }
+
+    pub fn key_ctx(state: &AppState) -> KeyContext<'_> {
+        KeyContext {
+            db: &state.db,
+            crypto: &state.crypto,
+            cache: &state.key_cache,
+        }
+    }
+
+    pub fn now() -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "keys_page")]
+pub async fn keys_page(filters: KeyFilters) -> Result<KeyListPage, AppError> {
+    use crate::domain::keys::{KeyListQuery, list_keys};
+    let (state, actor) = edge::actor()?;
+    let none_if_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let query = KeyListQuery {
+        page: Some(filters.page.max(1)),
+        per_page: Some(25),
+        status: none_if_empty(&filters.status),
+        q: none_if_empty(&filters.q),
+        tag: none_if_empty(&filters.tag),
+        sort: none_if_empty(&filters.sort),
+        ..Default::default()
+    };
+    let page = list_keys(&edge::key_ctx(&state), &actor, &query, edge::now()).await?;
+    Ok(KeyListPage {
+        items: page.items,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "key_detail")]
+pub async fn key_detail(id: i64) -> Result<ApiKey, AppError> {
+    let (state, actor) = edge::actor()?;
+    crate::domain::keys::get_key(
+        &edge::key_ctx(&state),
+        &actor,
+        crate::app::types::KeyId(id),
+        edge::now(),
+    )
+    .await
+}
+
+/// Parks a just-issued key for its one showing and sends the browser to it.
+#[cfg(feature = "ssr")]
+fn reveal(
+    state: &crate::server::state::AppState,
+    user_id: i64,
+    issued: crate::app::types::IssuedKey,
+    from: Option<i64>,
+) {
+    let key_id = issued.api_key.id.0;
+    let token = state.reveals.park(
+        user_id,
+        key_id,
+        issued.key,
+        crate::domain::to_millis(edge::now()),
+    );
+    let from = from.map(|f| format!("&from={f}")).unwrap_or_default();
+    super::redirect(&format!("/keys/{key_id}?reveal={token}{from}"));
+}
+
+#[server(prefix = "/sfn", endpoint = "create_key")]
+pub async fn create_key(
+    name: String,
+    description: Option<String>,
+    scopes: Option<String>,
+    tags: Option<String>,
+    expires_on: Option<String>,
+    ip_allowlist: Option<String>,
+    allowed_origins: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::keys::CreateKeyInput;
+    let (state, actor) = edge::actor()?;
+    let input = CreateKeyInput {
+        name,
+        description,
+        scopes: split_list(&scopes.unwrap_or_default()),
+        tags: split_list(&tags.unwrap_or_default()),
+        expires_at: expires_on.as_deref().and_then(date_to_rfc3339),
+        ip_allowlist: split_list(&ip_allowlist.unwrap_or_default()),
+        allowed_origins: split_list(&allowed_origins.unwrap_or_default()),
+        ..Default::default()
+    };
+    let user_id = actor.user.id.0;
+    let issued =
+        crate::domain::keys::create_key(&edge::key_ctx(&state), &actor, input, edge::now()).await?;
+    reveal(&state, user_id, issued, None);
+    Ok(())
+}
+
+// One argument per form field: plain HTML forms post flat fields.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/sfn", endpoint = "update_key")]
+pub async fn update_key(
+    id: i64,
+    name: String,
+    description: String,
+    scopes: String,
+    tags: String,
+    expires_on: String,
+    ip_allowlist: String,
+    allowed_origins: String,
+) -> Result<(), AppError> {
+    use crate::domain::keys::UpdateKeyInput;
+    let (state, actor) = edge::actor()?;
+    let input = UpdateKeyInput {
+        name: Some(name),
+        description: Some(description),
+        scopes: Some(split_list(&scopes)),
+        tags: Some(split_list(&tags)),
+        expires_at: Some(date_to_rfc3339(&expires_on)),
+        ip_allowlist: Some(split_list(&ip_allowlist)),
+        allowed_origins: Some(split_list(&allowed_origins)),
+        metadata: None,
+        enabled: None,
+    };
+    crate::domain::keys::update_key(
+        &edge::key_ctx(&state),
+        &actor,
+        crate::app::types::KeyId(id),
+        input,
+        edge::now(),
+    )
+    .await?;
+    super::redirect(&format!("/keys/{id}?saved=1"));
+    Ok(())
+}
+
+/// revoke | disable | enable | delete
+#[server(prefix = "/sfn", endpoint = "key_action")]
+pub async fn key_action(id: i64, action: String) -> Result<(), AppError> {
+    use crate::app::types::KeyId;
+    use crate::domain::keys;
+    let (state, actor) = edge::actor()?;
+    let ctx = edge::key_ctx(&state);
+    let id = KeyId(id);
+    match action.as_str() {
+        "revoke" => {
+            keys::revoke_key(&ctx, &actor, id, edge::now()).await?;
+        }
+        "disable" => {
+            keys::set_enabled(&ctx, &actor, id, false, edge::now()).await?;
+        }
+        "enable" => {
+            keys::set_enabled(&ctx, &actor, id, true, edge::now()).await?;
+        }
+        "delete" => {
+            keys::delete_key(&ctx, &actor, id, edge::now()).await?;
+            super::redirect("/keys?deleted=1");
+            return Ok(());
+        }
+        _ => {
+            return Err(AppError::new(
+                crate::error::ErrorCode::BadRequest,
+                "Unknown action.",
+            ));
+        }
+    }
+    super::redirect(&format!("/keys/{}?done={action}", id.0));
+    Ok(())
+}
+
+#[server(prefix = "/sfn", endpoint = "rotate_key")]
+pub async fn rotate_key(id: i64, grace_period_seconds: i64) -> Result<(), AppError> {
+    let (state, actor) = edge::actor()?;
+    let user_id = actor.user.id.0;
+    let issued = crate::domain::keys::rotate_key(
+        &edge::key_ctx(&state),
+        &actor,
+        crate::app::types::KeyId(id),
+        Some(grace_period_seconds),
+        edge::now(),
+    )
+    .await?;
+    reveal(&state, user_id, issued, Some(id));
+    Ok(())
+}
+
+/// The plaintext parked for this page view, once (server render only).
+pub fn take_revealed(token: &str, key_id: i64) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let state = use_context::<crate::server::state::AppState>()?;
+        let user = super::current_user()?;
+        state.reveals.take(
+            token,
+            user.id.0,
+            key_id,
+            crate::domain::to_millis(edge::now()),
+        )
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (token, key_id);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_lists_and_dates() {
+        assert_eq!(
+            split_list("read, tickets:write\nadmin  "),
+            ["read", "tickets:write", "admin"]
+        );
+        assert!(split_list(" , \n").is_empty());
+        assert_eq!(
+            date_to_rfc3339("2027-01-01").as_deref(),
+            Some("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(date_to_rfc3339(" "), None);
+    }
+}
