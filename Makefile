@@ -57,8 +57,8 @@ e2e: build
 	scripts/ensure-tools.sh --browser
 	scripts/e2e.sh
 
-bench:
-	@echo 'no benchmarks yet'
+bench: build
+	bench/run.sh
 
 fmt:
 	cargo fmt --all

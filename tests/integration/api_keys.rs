@@ -750,8 +750,8 @@ async fn management_keys_act_for_their_owner() {
     .await;
 }
 
-/// The plaintext is shown once and is nowhere afterwards: not in the database, not in any
-/// later answer.
+/// The plaintext is shown once and is nowhere afterwards: not in the database, the logs or
+/// any later answer.
 #[tokio::test]
 async fn plaintext_is_never_stored_or_shown_again() {
     let server = TestServer::start().await;
@@ -786,6 +786,12 @@ async fn plaintext_is_never_stored_or_shown_again() {
     assert!(
         stored.contains("key.created") && stored.contains("key.rotated"),
         "audit rows were searched too"
+    );
+    let logs = captured_logs();
+    assert!(logs.contains("key created"), "the log capture works");
+    assert!(
+        !logs.contains(random_part) && !logs.contains(&key2[3..35]),
+        "no plaintext in the logs"
     );
 }
 

@@ -70,6 +70,7 @@ impl TestServer {
     }
 
     pub async fn start_with(vars: &[(&str, &str)]) -> Self {
+        log_buffer();
         let mut env: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -324,5 +325,42 @@ pub async fn set_role(server: &TestServer, email: &str, role: &str) {
                 .await
                 .unwrap();
         }
+    }
+}
+
+/// Every log line the servers in this test binary wrote, at debug level and above.
+pub fn captured_logs() -> String {
+    let buffer = log_buffer();
+    let bytes = buffer.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn log_buffer() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUFFER: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -480,6 +480,37 @@ async fn keys_in_the_portal_without_javascript() {
         )
         .await;
     assert!(location(&res).contains("__err="));
+    let edit = [
+        ("id", id.to_string()),
+        ("name", "stolen".to_string()),
+        ("description", String::new()),
+        ("scopes", "admin".to_string()),
+        ("tags", String::new()),
+        ("expires_on", String::new()),
+        ("ip_allowlist", String::new()),
+        ("allowed_origins", String::new()),
+    ];
+    let edit: Vec<(&str, &str)> = edit.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert!(location(&mallory.form("/sfn/update_key", &edit).await).contains("__err="));
+    let res = mallory
+        .form("/sfn/key_detail", &[("id", &id.to_string())])
+        .await;
+    assert!(
+        location(&res).contains("__err="),
+        "the detail server function refuses too"
+    );
+    let res = mallory
+        .form(
+            "/sfn/key_action",
+            &[("id", &id.to_string()), ("action", "enable")],
+        )
+        .await;
+    assert!(location(&res).contains("__err="));
+    let list = mallory.get("/keys").await.text().await.unwrap();
+    assert!(
+        list.contains("No API keys yet"),
+        "someone else's keys are not listed"
+    );
     let verdict: serde_json::Value = api
         .post("/api/v1/keys/verify", serde_json::json!({"key": key}))
         .await
