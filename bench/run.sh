@@ -43,7 +43,7 @@ summarise() { # file -> "rps p50 p99"
   awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print rps, p50, p99}' "$1"
 }
 for round in $(seq 1 "${ROUNDS}"); do
-  wrk -t2 -c"${CONNECTIONS}" -d"${DURATION}" --latency "${base}/healthz" >"${work}/health.${round}"
+  wrk -t2 -c"${CONNECTIONS}" -d"${DURATION}" --latency -s bench/healthz.lua "${base}" >"${work}/health.${round}"
   wrk -t2 -c"${CONNECTIONS}" -d"${DURATION}" --latency -s bench/verify.lua "${base}" -- "${work}/keys.txt" >"${work}/verify.${round}"
   read -r h_rps h_p50 h_p99 < <(summarise "${work}/health.${round}")
   read -r v_rps v_p50 v_p99 < <(summarise "${work}/verify.${round}")

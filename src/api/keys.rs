@@ -217,7 +217,7 @@ pub async fn keys_rotate(
     ))]
 pub async fn keys_verify(
     State(state): State<AppState>,
-    client: Client,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ApiJson(req): ApiJson<verify::VerifyRequest>,
 ) -> Result<Json<verify::VerifyResponse>, AppError> {
     let mut v = Validator::default();
@@ -249,7 +249,7 @@ pub async fn keys_verify(
         "must be between 0 and 1000000",
     );
     v.finish()?;
-    let peer = client.0.ip.parse().ok();
+    let peer = Some(peer.ip());
     let now_ms = to_millis(OffsetDateTime::now_utc());
     Ok(Json(
         verify::verify_key(

@@ -17,9 +17,27 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct RequestId(pub Arc<str>);
 
-/// The nonce that this response's inline scripts carry and its CSP allows.
-#[derive(Clone, Debug)]
-pub struct CspNonce(pub Arc<str>);
+/// The nonce that this response's inline scripts carry and its CSP allows. Made on first use,
+/// so responses that render no page (API answers, files) skip the work.
+#[derive(Clone, Debug, Default)]
+pub struct CspNonce(Arc<std::sync::OnceLock<Arc<str>>>);
+
+impl CspNonce {
+    pub fn value(&self) -> Arc<str> {
+        self.0
+            .get_or_init(|| {
+                Arc::from(URL_SAFE_NO_PAD.encode(crate::domain::crypto::random_bytes::<16>()))
+            })
+            .clone()
+    }
+
+    fn used(&self) -> Option<&Arc<str>> {
+        self.0.get()
+    }
+}
+
+/// For responses that carry no page: nothing may load, nothing may frame them.
+const STRICT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A client-supplied id is kept if it is short and plain; otherwise we make one.
 fn acceptable_request_id(value: &HeaderValue) -> Option<&str> {
@@ -62,17 +80,31 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
 }
 
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
-    let nonce: Arc<str> =
-        Arc::from(URL_SAFE_NO_PAD.encode(crate::domain::crypto::random_bytes::<16>()));
-    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let nonce = CspNonce::default();
+    req.extensions_mut().insert(nonce.clone());
     let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let headers = res.headers_mut();
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&csp) {
+    let csp = match nonce.used() {
+        Some(nonce) => HeaderValue::from_str(&format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        ))
+        .ok(),
+        // An HTML answer that rendered no inline script still gets the page policy, minus nonces.
+        None if is_html => Some(HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+        )),
+        None => Some(HeaderValue::from_static(STRICT_CSP)),
+    };
+    if let Some(value) = csp {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(

@@ -160,7 +160,7 @@ fn provide_request_context(state: &AppState) {
     if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>()
         && let Some(nonce) = parts.extensions.get::<middleware::CspNonce>()
     {
-        provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
+        provide_context(leptos::nonce::Nonce::from_value(nonce.value()));
     }
 }
 

@@ -156,6 +156,12 @@ async fn request_ids_are_echoed_or_generated() {
         .await
         .unwrap();
     let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'",
+        "JSON answers load nothing"
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_ne!(generated, "bad id with spaces");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["request_id"], generated.as_str());

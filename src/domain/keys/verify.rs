@@ -7,7 +7,7 @@
 use super::cache::{KeyCache, Lookup};
 use super::material;
 use crate::db::{self, Db};
-use crate::domain::crypto::{Keys, hmac_sha256};
+use crate::domain::crypto::Keys;
 use crate::domain::db_failure;
 use crate::error::AppResult;
 use ipnet::IpNet;
@@ -135,7 +135,7 @@ pub fn state_from_row(row: &db::keys::KeyRow) -> KeyState {
 }
 
 pub fn key_hash(crypto: &Keys, plaintext: &str) -> [u8; 32] {
-    hmac_sha256(&crypto.token_hash, plaintext.as_bytes())
+    crypto.token_mac(plaintext.as_bytes())
 }
 
 fn invalid(code: VerifyCode) -> VerifyResponse {
