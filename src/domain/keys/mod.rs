@@ -2,6 +2,8 @@
 //! audited and reflected in the verification cache before it is reported done.
 
 pub mod cache;
+mod inputs;
+mod list;
 pub mod material;
 pub mod reveal;
 pub mod validate;
@@ -12,7 +14,8 @@ use crate::app::types::{ApiKey, IssuedKey, KeyId, KeyStatus, Role, User, UserId}
 use crate::db::{self, Db, keys::KeyRow};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
 use cache::KeyCache;
-use serde::{Deserialize, Deserializer};
+pub use inputs::{CreateKeyInput, UpdateKeyInput};
+pub use list::{KeyListQuery, KeyPage, list_keys};
 use serde_json::Value;
 
 /// Who is acting and from where (for authorization and the audit trail).
@@ -41,90 +44,6 @@ pub struct KeyContext<'a> {
     pub db: &'a Db,
     pub crypto: &'a Keys,
     pub cache: &'a KeyCache,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct CreateKeyInput {
-    #[schema(example = "Customer portal")]
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    #[schema(example = json!(["read", "tickets:write"]))]
-    pub scopes: Vec<String>,
-    /// RFC 3339; in the future. Null or absent: never expires.
-    #[serde(default)]
-    #[schema(example = "2027-01-01T00:00:00Z")]
-    pub expires_at: Option<String>,
-    #[serde(default)]
-    #[schema(example = json!(["mobile"]))]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    /// IPv4/IPv6 addresses or CIDR ranges allowed to use the key; empty: any.
-    #[serde(default)]
-    #[schema(example = json!(["203.0.113.0/24"]))]
-    pub ip_allowlist: Vec<String>,
-    #[serde(default)]
-    #[schema(example = json!(["https://app.example.com"]))]
-    pub allowed_origins: Vec<String>,
-    /// Admins only: issue the key for another user.
-    #[serde(default)]
-    pub owner_user_id: Option<i64>,
-    /// Organizations and APIs arrive in later releases; must be null for now.
-    #[serde(default)]
-    pub org_id: Option<i64>,
-    #[serde(default)]
-    pub api_id: Option<i64>,
-    /// `[a-z0-9]{2,12}`; default `kp`.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    /// Traffic limits arrive with traffic control; must be absent or null for now.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub rate_limits: Option<Value>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub quota: Option<Value>,
-    #[serde(default)]
-    pub remaining: Option<i64>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub refill: Option<Value>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct UpdateKeyInput {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub scopes: Option<Vec<String>>,
-    /// RFC 3339 in the future, or null to never expire.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub expires_at: Option<Option<String>>,
-    #[serde(default)]
-    pub tags: Option<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    #[serde(default)]
-    pub ip_allowlist: Option<Vec<String>>,
-    #[serde(default)]
-    pub allowed_origins: Option<Vec<String>>,
-    /// false disables the key (verification answers API_KEY_DISABLED); true enables it.
-    #[serde(default)]
-    pub enabled: Option<bool>,
 }
 
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;
@@ -417,148 +336,6 @@ pub async fn get_key(
 ) -> AppResult<ApiKey> {
     let row = load_visible(ctx, actor, id).await?;
     Ok(view(&row, ctx.cache, to_millis(now)))
-}
-
-/// List filters and paging (query string of `GET /keys`).
-#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct KeyListQuery {
-    /// 1-based page.
-    pub page: Option<i64>,
-    /// 1-200, default 50.
-    pub per_page: Option<i64>,
-    /// active | revoked | expired | disabled
-    pub status: Option<String>,
-    /// Matches name, prefix or last4.
-    pub q: Option<String>,
-    pub scope: Option<String>,
-    pub tag: Option<String>,
-    /// Admins: any user's keys; others: only their own.
-    pub owner_user_id: Option<i64>,
-    pub api_id: Option<i64>,
-    /// RFC 3339.
-    pub expires_before: Option<String>,
-    /// RFC 3339; keys never used match too.
-    pub last_used_before: Option<String>,
-    /// created_at | -created_at (default) | name | -name | expires_at | -last_used_at
-    pub sort: Option<String>,
-}
-
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct KeyPage {
-    pub items: Vec<ApiKey>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-fn parse_time_param(v: &mut Validator, field: &str, text: Option<&str>) -> Option<i64> {
-    let text = text?;
-    match Timestamp::parse(text, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => Some(to_millis(t)),
-        Err(_) => {
-            v.check(false, field, "must be an RFC 3339 time");
-            None
-        }
-    }
-}
-
-pub async fn list_keys(
-    ctx: &KeyContext<'_>,
-    actor: &Actor,
-    q: &KeyListQuery,
-    now: Timestamp,
-) -> AppResult<KeyPage> {
-    use db::keys::{SortKey, StatusFilter};
-    let mut v = Validator::default();
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    v.check(
-        (1..=1_000_000).contains(&page),
-        "query.page",
-        "must be 1 or more",
-    );
-    v.check(
-        (1..=200).contains(&per_page),
-        "query.per_page",
-        "must be between 1 and 200",
-    );
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some("active") => Some(StatusFilter::Active),
-        Some("revoked") => Some(StatusFilter::Revoked),
-        Some("expired") => Some(StatusFilter::Expired),
-        Some("disabled") => Some(StatusFilter::Disabled),
-        Some(_) => {
-            v.check(
-                false,
-                "query.status",
-                "must be active, revoked, expired or disabled",
-            );
-            None
-        }
-    };
-    let sort = match q.sort.as_deref() {
-        None | Some("") | Some("-created_at") => Some(SortKey::CreatedDesc),
-        Some("created_at") => Some(SortKey::CreatedAsc),
-        Some("name") => Some(SortKey::NameAsc),
-        Some("-name") => Some(SortKey::NameDesc),
-        Some("expires_at") => Some(SortKey::ExpiresAsc),
-        Some("-last_used_at") => Some(SortKey::LastUsedDesc),
-        Some(_) => {
-            v.check(
-                false,
-                "query.sort",
-                "must be created_at, -created_at, name, -name, expires_at or -last_used_at",
-            );
-            None
-        }
-    };
-    let expires_before =
-        parse_time_param(&mut v, "query.expires_before", q.expires_before.as_deref());
-    let last_used_before = parse_time_param(
-        &mut v,
-        "query.last_used_before",
-        q.last_used_before.as_deref(),
-    );
-    v.check(
-        q.q.as_ref().is_none_or(|s| s.chars().count() <= 200),
-        "query.q",
-        "must be at most 200 characters",
-    );
-    v.finish()?;
-    let owner = if actor.is_admin() {
-        q.owner_user_id
-    } else {
-        if q.owner_user_id.is_some_and(|o| o != actor.user.id.0) {
-            return Err(AppError::new(
-                ErrorCode::Forbidden,
-                "You can list only your own keys.",
-            ));
-        }
-        Some(actor.user.id.0)
-    };
-    let filter = db::keys::KeyFilter {
-        owner_user_id: owner,
-        status,
-        q: q.q.clone(),
-        scope: q.scope.clone().filter(|s| !s.is_empty()),
-        tag: q.tag.clone().filter(|s| !s.is_empty()),
-        api_id: q.api_id,
-        expires_before,
-        last_used_before,
-        sort,
-    };
-    let now_ms = to_millis(now);
-    let (rows, total) = db::keys::list(ctx.db, &filter, now_ms, per_page, (page - 1) * per_page)
-        .await
-        .map_err(db_failure)?;
-    Ok(KeyPage {
-        items: rows.iter().map(|r| view(r, ctx.cache, now_ms)).collect(),
-        total,
-        page,
-        per_page,
-    })
 }
 
 /// Writes `row` (already changed from `old`) and refreshes the cache.

@@ -1,0 +1,150 @@
+//! Listing keys with the contract's filters, sorting and paging.
+
+use super::{Actor, KeyContext, view};
+use crate::app::types::ApiKey;
+use crate::db;
+use crate::domain::{Timestamp, db_failure, to_millis};
+use crate::error::{AppError, AppResult, ErrorCode, Validator};
+use serde::Deserialize;
+
+/// List filters and paging (query string of `GET /keys`).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyListQuery {
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// 1-200, default 50.
+    pub per_page: Option<i64>,
+    /// active | revoked | expired | disabled
+    pub status: Option<String>,
+    /// Matches name, prefix or last4.
+    pub q: Option<String>,
+    pub scope: Option<String>,
+    pub tag: Option<String>,
+    /// Admins: any user's keys; others: only their own.
+    pub owner_user_id: Option<i64>,
+    pub api_id: Option<i64>,
+    /// RFC 3339.
+    pub expires_before: Option<String>,
+    /// RFC 3339; keys never used match too.
+    pub last_used_before: Option<String>,
+    /// created_at | -created_at (default) | name | -name | expires_at | -last_used_at
+    pub sort: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct KeyPage {
+    pub items: Vec<ApiKey>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+fn parse_time_param(v: &mut Validator, field: &str, text: Option<&str>) -> Option<i64> {
+    let text = text?;
+    match Timestamp::parse(text, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => Some(to_millis(t)),
+        Err(_) => {
+            v.check(false, field, "must be an RFC 3339 time");
+            None
+        }
+    }
+}
+
+pub async fn list_keys(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    q: &KeyListQuery,
+    now: Timestamp,
+) -> AppResult<KeyPage> {
+    use db::keys::{SortKey, StatusFilter};
+    let mut v = Validator::default();
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    v.check(
+        (1..=1_000_000).contains(&page),
+        "query.page",
+        "must be 1 or more",
+    );
+    v.check(
+        (1..=200).contains(&per_page),
+        "query.per_page",
+        "must be between 1 and 200",
+    );
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some("active") => Some(StatusFilter::Active),
+        Some("revoked") => Some(StatusFilter::Revoked),
+        Some("expired") => Some(StatusFilter::Expired),
+        Some("disabled") => Some(StatusFilter::Disabled),
+        Some(_) => {
+            v.check(
+                false,
+                "query.status",
+                "must be active, revoked, expired or disabled",
+            );
+            None
+        }
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("") | Some("-created_at") => Some(SortKey::CreatedDesc),
+        Some("created_at") => Some(SortKey::CreatedAsc),
+        Some("name") => Some(SortKey::NameAsc),
+        Some("-name") => Some(SortKey::NameDesc),
+        Some("expires_at") => Some(SortKey::ExpiresAsc),
+        Some("-last_used_at") => Some(SortKey::LastUsedDesc),
+        Some(_) => {
+            v.check(
+                false,
+                "query.sort",
+                "must be created_at, -created_at, name, -name, expires_at or -last_used_at",
+            );
+            None
+        }
+    };
+    let expires_before =
+        parse_time_param(&mut v, "query.expires_before", q.expires_before.as_deref());
+    let last_used_before = parse_time_param(
+        &mut v,
+        "query.last_used_before",
+        q.last_used_before.as_deref(),
+    );
+    v.check(
+        q.q.as_ref().is_none_or(|s| s.chars().count() <= 200),
+        "query.q",
+        "must be at most 200 characters",
+    );
+    v.finish()?;
+    let owner = if actor.is_admin() {
+        q.owner_user_id
+    } else {
+        if q.owner_user_id.is_some_and(|o| o != actor.user.id.0) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "You can list only your own keys.",
+            ));
+        }
+        Some(actor.user.id.0)
+    };
+    let filter = db::keys::KeyFilter {
+        owner_user_id: owner,
+        status,
+        q: q.q.clone(),
+        scope: q.scope.clone().filter(|s| !s.is_empty()),
+        tag: q.tag.clone().filter(|s| !s.is_empty()),
+        api_id: q.api_id,
+        expires_before,
+        last_used_before,
+        sort,
+    };
+    let now_ms = to_millis(now);
+    let (rows, total) = db::keys::list(ctx.db, &filter, now_ms, per_page, (page - 1) * per_page)
+        .await
+        .map_err(db_failure)?;
+    Ok(KeyPage {
+        items: rows.iter().map(|r| view(r, ctx.cache, now_ms)).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
