@@ -1,6 +1,6 @@
 //! API keys and their audit records (written in the same transaction as the change).
 
-use super::{Db, with_pool};
+use super::{Db, escape_like, with_pool};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct KeyRow {
@@ -273,17 +273,6 @@ enum Arg {
     Text(String),
 }
 
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Newest first by default. `now_ms` decides which keys count as expired or revoked.
 pub async fn list(
     db: &Db,
@@ -405,13 +394,4 @@ pub async fn list(
         Ok((rows, total))
     }
     .await)
-}
-
-pub async fn count_for_owner(db: &Db, owner_user_id: i64) -> Result<i64, sqlx::Error> {
-    with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys WHERE owner_user_id = $1")
-            .bind(owner_user_id)
-            .fetch_one(pool)
-            .await
-    })
 }

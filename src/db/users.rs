@@ -1,4 +1,4 @@
-use super::{Db, is_unique_violation, with_pool};
+use super::{Db, escape_like, is_unique_violation, with_pool};
 use crate::app::types::{Role, User, UserId};
 use crate::domain::from_millis;
 
@@ -120,16 +120,6 @@ fn into_credentials(row: CredentialsRow) -> Credentials {
     }
 }
 
-/// The stamp that browser sessions carry; a password change moves it and so ends them.
-pub async fn password_changed_at(db: &Db, id: UserId) -> Result<Option<i64>, sqlx::Error> {
-    with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT password_changed_at FROM users WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await
-    })
-}
-
 pub async fn update_name(
     db: &Db,
     id: UserId,
@@ -227,15 +217,4 @@ pub async fn list(
         Ok::<_, sqlx::Error>((rows, total))
     })?;
     Ok((rows.into_iter().map(UserRow::into_user).collect(), total))
-}
-
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

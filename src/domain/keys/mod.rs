@@ -135,6 +135,13 @@ fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// Drops a key from the verification cache after a change, before the change is reported.
+fn forget(cache: &KeyCache, key_hash_hex: &str) {
+    if let Some(h) = hex_to_hash(key_hash_hex) {
+        cache.forget(&h);
+    }
+}
+
 /// The audit record's view of a key: everything but the hash.
 fn audit_values(row: &KeyRow) -> String {
     serde_json::json!({
@@ -299,9 +306,7 @@ pub async fn create_key(
     )
     .await
     .map_err(db_failure)?;
-    if let Some(h) = hex_to_hash(&row.key_hash) {
-        ctx.cache.forget(&h);
-    }
+    forget(ctx.cache, &row.key_hash);
     tracing::info!(key_id = row.id, owner_user_id = owner, "key created");
     Ok(IssuedKey {
         api_key: view(&row, ctx.cache, now_ms),
@@ -357,9 +362,7 @@ async fn save(
     {
         return Err(AppError::not_found("Key"));
     }
-    if let Some(h) = hex_to_hash(&row.key_hash) {
-        ctx.cache.forget(&h);
-    }
+    forget(ctx.cache, &row.key_hash);
     Ok(())
 }
 
@@ -520,11 +523,8 @@ pub async fn rotate_key(
             AppError::new(ErrorCode::Conflict, "The key changed meanwhile; try again.")
         })?;
     new.id = new_id;
-    for h in [&old.key_hash, &new.key_hash] {
-        if let Some(h) = hex_to_hash(h) {
-            ctx.cache.forget(&h);
-        }
-    }
+    forget(ctx.cache, &old.key_hash);
+    forget(ctx.cache, &new.key_hash);
     tracing::info!(
         key_id = old.id,
         new_key_id = new_id,
@@ -555,9 +555,7 @@ pub async fn delete_key(
     {
         return Err(AppError::not_found("Key"));
     }
-    if let Some(h) = hex_to_hash(&old.key_hash) {
-        ctx.cache.forget(&h);
-    }
+    forget(ctx.cache, &old.key_hash);
     tracing::info!(key_id = old.id, "key deleted");
     Ok(())
 }
