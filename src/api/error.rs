@@ -12,6 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// The error body of every failed /api call.
@@ -71,19 +72,8 @@ fn render(err: &AppError, path: &str, request_id: &str) -> Response {
     res
 }
 
-/// The path as the client sent it (nested routers see it with their prefix stripped).
-fn path_of(req: &Request) -> String {
-    match req.extensions().get::<axum::extract::OriginalUri>() {
-        Some(original) => original.path().to_string(),
-        None => req.uri().path().to_string(),
-    }
-}
-
-fn request_id_of(req: &Request) -> String {
-    req.extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.to_string())
-        .unwrap_or_default()
+fn request_id_of(req: &Request) -> Option<Arc<str>> {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
 }
 
 /// A bare error status from a layer or the router, given the contract's body.
@@ -121,18 +111,24 @@ fn from_status(status: StatusCode) -> AppError {
 /// Applied around the whole app so answers from outer layers (body limit, panics, CSRF) get
 /// the contract's body too; it touches only /api paths.
 pub async fn envelope(req: Request, next: Next) -> Response {
-    let path = path_of(&req);
-    if !path.starts_with("/api/") {
+    let path = req.uri().path();
+    if !(path == "/api" || path.starts_with("/api/")) {
         return next.run(req).await;
     }
+    // Cheap handles only; the strings are made when there is an error to render.
+    let uri = req.uri().clone();
     let request_id = request_id_of(&req);
     let res = next.run(req).await;
-    if let Some(PendingError(err)) = res.extensions().get::<PendingError>().cloned() {
-        let mut out = render(&err, &path, &request_id);
+    let render_here = |err: &AppError, res: &Response| {
+        let id = request_id.as_deref().unwrap_or_default();
+        let mut out = render(err, uri.path(), id);
         if let Some(allow) = res.headers().get(header::ALLOW) {
             out.headers_mut().insert(header::ALLOW, allow.clone());
         }
-        return out;
+        out
+    };
+    if let Some(PendingError(err)) = res.extensions().get::<PendingError>() {
+        return render_here(err, &res);
     }
     let status = res.status();
     let is_json = res
@@ -141,11 +137,7 @@ pub async fn envelope(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if (status.is_client_error() || status.is_server_error()) && !is_json {
-        let mut out = render(&from_status(status), &path, &request_id);
-        if let Some(allow) = res.headers().get(header::ALLOW) {
-            out.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-        return out;
+        return render_here(&from_status(status), &res);
     }
     res
 }

@@ -102,7 +102,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
         config: Arc::new(config),
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         started_at: Instant::now(),
         setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
     })
@@ -125,7 +125,7 @@ pub fn router(state: AppState) -> Router {
             move || provide_request_context(&page_state),
             {
                 let options = state.leptos_options.clone();
-                move || shell(options.clone())
+                move || shell((*options).clone())
             },
         )
         .route(
@@ -141,7 +141,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .nest("/api", crate::api::router())
+        .merge(crate::api::router())
         .merge(portal)
         .layer(sessions)
         .layer(mw::from_fn(middleware::csrf_guard))
@@ -194,7 +194,7 @@ async fn file_or_not_found(State(state): State<AppState>, req: Request) -> Respo
         },
         {
             let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            move || shell((*options).clone())
         },
     );
     handler(Request::from_parts(parts, body))

@@ -17,7 +17,8 @@ pub struct AppState {
     pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
     pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
     pub config: Arc<Config>,
-    pub leptos_options: LeptosOptions,
+    /// Behind an Arc: it is a dozen strings, and the state is cloned on every request.
+    pub leptos_options: Arc<LeptosOptions>,
     pub started_at: Instant,
     /// Set once the first account exists; it never goes back.
     pub setup_done: Arc<AtomicBool>,
@@ -35,6 +36,6 @@ impl AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }

@@ -138,6 +138,9 @@ async fn unknown_routes_and_methods() {
     let api = server.api();
     expect_error(api.get("/api/v1/nope", None).await, 404, "NOT_FOUND").await;
     expect_error(api.get("/api/nope", None).await, 404, "NOT_FOUND").await;
+    expect_error(api.get("/api", None).await, 404, "NOT_FOUND").await;
+    expect_error(api.get("/api/", None).await, 404, "NOT_FOUND").await;
+    expect_error(api.get("/api/v1", None).await, 404, "NOT_FOUND").await;
     expect_error(
         api.post("/api/v2/auth/login", json!({})).await,
         404,

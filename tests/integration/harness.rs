@@ -290,7 +290,7 @@ pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
     assert!(
         body["path"]
             .as_str()
-            .is_some_and(|p| p.starts_with("/api/")),
+            .is_some_and(|p| p == "/api" || p.starts_with("/api/")),
         "path in {body}"
     );
     assert!(
