@@ -10,6 +10,7 @@ pub mod setup;
 pub mod stats;
 pub mod throttle;
 pub mod tokens;
+pub mod traffic;
 
 use crate::error::AppError;
 use time::OffsetDateTime;

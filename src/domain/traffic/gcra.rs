@@ -1,0 +1,278 @@
+//! Rate limiting with GCRA (the generic cell rate algorithm): a token bucket kept as one
+//! instant, the "theoretical arrival time" (TAT) of the next request at the steady rate.
+//!
+//! A limit of `limit` per `window` with `burst` allows, from rest, `limit + burst` requests at
+//! once, then refills one token every `window / limit`. So in any window-length interval at
+//! most `limit + burst` requests pass in steady state, and the long-run rate never exceeds
+//! `limit / window`. Arithmetic is exact: times are integer nanoseconds scaled by `limit`, so
+//! an emission interval that does not divide evenly (1 minute / 7) accumulates no rounding.
+//!
+//! Deciding and spending are separate (`peek`, then `commit`) so that a request refused by a
+//! later check spends nothing.
+
+use serde::{Deserialize, Serialize};
+
+const NS_PER_MS: i128 = 1_000_000;
+const NS_PER_SEC: i128 = 1_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Window {
+    pub fn seconds(self) -> i64 {
+        match self {
+            Window::Second => 1,
+            Window::Minute => 60,
+            Window::Hour => 3_600,
+            Window::Day => 86_400,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Window::Second => "second",
+            Window::Minute => "minute",
+            Window::Hour => "hour",
+            Window::Day => "day",
+        }
+    }
+
+    fn nanos(self) -> i128 {
+        i128::from(self.seconds()) * NS_PER_SEC
+    }
+}
+
+/// The shape of one limit: `limit` requests per `window`, plus `burst` extra at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub limit: u32,
+    pub window: Window,
+    pub burst: u32,
+}
+
+impl Rate {
+    pub fn capacity(&self) -> i128 {
+        i128::from(self.limit) + i128::from(self.burst)
+    }
+}
+
+/// One bucket's memory. `tat` is in nanoseconds × limit (see the module comment); zero means
+/// a bucket at rest (full).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bucket {
+    tat: i128,
+}
+
+/// What a request would get from one bucket at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Tokens left after this request (when allowed) or now (when refused).
+    pub remaining: u64,
+    /// When the bucket will be full again, epoch milliseconds (rounded up).
+    pub reset_ms: i64,
+    /// When refused: milliseconds until one token is back (at least 1).
+    pub retry_after_ms: i64,
+    next_tat: i128,
+}
+
+fn ceil_div(a: i128, b: i128) -> i128 {
+    if a <= 0 { 0 } else { (a + b - 1) / b }
+}
+
+impl Bucket {
+    /// What a request costing one token would get at `now_ms`; changes nothing.
+    pub fn peek(&self, rate: &Rate, now_ms: i64) -> Decision {
+        self.peek_tokens(rate, now_ms, 1)
+    }
+
+    /// As `peek`, for a request that takes `tokens` at once (penalties charge more than one).
+    pub fn peek_tokens(&self, rate: &Rate, now_ms: i64, tokens: u32) -> Decision {
+        let limit = i128::from(rate.limit.max(1));
+        let interval = rate.window.nanos(); // one emission interval, scaled by `limit`
+        let step = interval * i128::from(tokens.max(1));
+        let now = i128::from(now_ms) * NS_PER_MS * limit;
+        let span = rate.capacity().max(1) * interval; // a full bucket's worth of time
+        let tat = self.tat.max(now);
+        let allowed = tat + step - now <= span;
+        let next_tat = if allowed { tat + step } else { tat };
+        let remaining = ((now + span - next_tat) / interval).max(0) as u64;
+        let to_ms = |scaled: i128| ceil_div(scaled, NS_PER_MS * limit) as i64;
+        Decision {
+            allowed,
+            remaining,
+            reset_ms: to_ms(next_tat),
+            retry_after_ms: if allowed {
+                0
+            } else {
+                to_ms(tat + step - span - now).max(1)
+            },
+            next_tat,
+        }
+    }
+
+    /// Spends what `decision` (from `peek` on this bucket) said; refused decisions spend nothing.
+    pub fn commit(&mut self, decision: &Decision) {
+        if decision.allowed {
+            self.tat = decision.next_tat;
+        }
+    }
+
+    /// True when the bucket is full again at `now_ms`, so it may be forgotten.
+    pub fn is_at_rest(&self, rate: &Rate, now_ms: i64) -> bool {
+        self.tat <= i128::from(now_ms) * NS_PER_MS * i128::from(rate.limit.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(limit: u32, window: Window, burst: u32) -> Rate {
+        Rate {
+            limit,
+            window,
+            burst,
+        }
+    }
+
+    /// Spends as many tokens as the bucket gives at `now`, up to `max`.
+    fn drain(b: &mut Bucket, r: &Rate, now: i64, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            let d = b.peek(r, now);
+            if !d.allowed {
+                break;
+            }
+            b.commit(&d);
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn from_rest_the_whole_limit_then_refusal() {
+        let r = rate(3, Window::Minute, 0);
+        let mut b = Bucket::default();
+        let t0 = 1_000_000;
+        let first = b.peek(&r, t0);
+        assert!(first.allowed);
+        assert_eq!(first.remaining, 2);
+        b.commit(&first);
+        assert_eq!(drain(&mut b, &r, t0, 10), 2);
+        let refused = b.peek(&r, t0);
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
+        // one token comes back after window / limit = 20 s
+        assert_eq!(refused.retry_after_ms, 20_000);
+        assert_eq!(refused.reset_ms, t0 + 60_000);
+    }
+
+    #[test]
+    fn window_edges_are_exact() {
+        let r = rate(3, Window::Minute, 0);
+        let mut b = Bucket::default();
+        let t0 = 5_000_000;
+        assert_eq!(drain(&mut b, &r, t0, 10), 3);
+        assert!(!b.peek(&r, t0 + 19_999).allowed, "one ms early");
+        assert!(
+            b.peek(&r, t0 + 20_000).allowed,
+            "exactly one interval later"
+        );
+        assert_eq!(
+            drain(&mut b, &r, t0 + 60_000, 10),
+            3,
+            "a full window refills all"
+        );
+    }
+
+    #[test]
+    fn burst_adds_to_the_limit_at_once_but_not_to_the_rate() {
+        let r = rate(10, Window::Second, 5);
+        let mut b = Bucket::default();
+        let t0 = 0;
+        assert_eq!(drain(&mut b, &r, t0, 100), 15);
+        // then 10 per second: one every 100 ms
+        assert_eq!(drain(&mut b, &r, t0 + 99, 100), 0);
+        assert_eq!(drain(&mut b, &r, t0 + 100, 100), 1);
+        assert_eq!(drain(&mut b, &r, t0 + 1_100, 100), 10);
+    }
+
+    #[test]
+    fn uneven_intervals_accumulate_no_rounding() {
+        // 7 per minute: 8571.428… ms apart. Over 7 minutes exactly 49 pass after the first 7.
+        let r = rate(7, Window::Minute, 0);
+        let mut b = Bucket::default();
+        let mut passed = drain(&mut b, &r, 0, 100);
+        assert_eq!(passed, 7);
+        for ms in 1..=420_000 {
+            if b.peek(&r, ms).allowed {
+                b.commit(&b.peek(&r, ms));
+                passed += 1;
+            }
+        }
+        assert_eq!(passed, 7 + 49);
+    }
+
+    #[test]
+    fn refused_requests_spend_nothing() {
+        let r = rate(2, Window::Second, 0);
+        let mut b = Bucket::default();
+        assert_eq!(drain(&mut b, &r, 0, 10), 2);
+        for _ in 0..1_000 {
+            let d = b.peek(&r, 10);
+            assert!(!d.allowed);
+            b.commit(&d);
+        }
+        assert!(
+            b.peek(&r, 500).allowed,
+            "hammering did not push the refill back"
+        );
+    }
+
+    #[test]
+    fn a_request_taking_two_tokens_halves_the_rate() {
+        let r = rate(4, Window::Second, 0);
+        let mut b = Bucket::default();
+        let mut n = 0;
+        while b.peek_tokens(&r, 0, 2).allowed {
+            b.commit(&b.peek_tokens(&r, 0, 2));
+            n += 1;
+        }
+        assert_eq!(n, 2);
+        assert_eq!(b.peek_tokens(&r, 0, 2).retry_after_ms, 500);
+    }
+
+    #[test]
+    fn peeking_changes_nothing_and_rest_is_detected() {
+        let r = rate(1, Window::Hour, 0);
+        let mut b = Bucket::default();
+        let d = b.peek(&r, 0);
+        assert_eq!(b, Bucket::default());
+        b.commit(&d);
+        assert!(!b.is_at_rest(&r, 3_599_999));
+        assert!(b.is_at_rest(&r, 3_600_000));
+    }
+
+    #[test]
+    fn remaining_counts_down_and_reset_moves_out() {
+        let r = rate(5, Window::Second, 0);
+        let mut b = Bucket::default();
+        let mut seen = vec![];
+        for _ in 0..5 {
+            let d = b.peek(&r, 1_000);
+            b.commit(&d);
+            seen.push((d.remaining, d.reset_ms));
+        }
+        assert_eq!(
+            seen,
+            vec![(4, 1_200), (3, 1_400), (2, 1_600), (1, 1_800), (0, 2_000)]
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! Traffic control: rate limits (GCRA), progressive penalties, quotas and credits.
+//! Pure rules with time passed in; the verification pipeline and the gateway hold the state.
+
+pub mod allowance;
+pub mod gcra;
+pub mod penalty;
+pub mod period;
