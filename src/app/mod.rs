@@ -4,6 +4,7 @@ pub mod components;
 pub mod format;
 pub mod islands;
 pub mod layout;
+pub mod limit_types;
 pub mod pages;
 pub mod server_fns;
 pub mod types;

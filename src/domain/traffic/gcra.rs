@@ -10,42 +10,13 @@
 //! Deciding and spending are separate (`peek`, then `commit`) so that a request refused by a
 //! later check spends nothing.
 
-use serde::{Deserialize, Serialize};
-
 const NS_PER_MS: i128 = 1_000_000;
 const NS_PER_SEC: i128 = 1_000_000_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Window {
-    Second,
-    Minute,
-    Hour,
-    Day,
-}
+pub use crate::app::limit_types::Window;
 
-impl Window {
-    pub fn seconds(self) -> i64 {
-        match self {
-            Window::Second => 1,
-            Window::Minute => 60,
-            Window::Hour => 3_600,
-            Window::Day => 86_400,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Window::Second => "second",
-            Window::Minute => "minute",
-            Window::Hour => "hour",
-            Window::Day => "day",
-        }
-    }
-
-    fn nanos(self) -> i128 {
-        i128::from(self.seconds()) * NS_PER_SEC
-    }
+fn window_nanos(window: Window) -> i128 {
+    i128::from(window.seconds()) * NS_PER_SEC
 }
 
 /// The shape of one limit: `limit` requests per `window`, plus `burst` extra at once.
@@ -92,15 +63,16 @@ impl Bucket {
         self.peek_tokens(rate, now_ms, 1)
     }
 
-    /// As `peek`, for a request that takes `tokens` at once (penalties charge more than one).
+    /// As `peek`, for a request that needs one token to pass but is charged `tokens` (a
+    /// penalty: the sustained rate drops to 1/`tokens`, even for a bucket of one).
     pub fn peek_tokens(&self, rate: &Rate, now_ms: i64, tokens: u32) -> Decision {
         let limit = i128::from(rate.limit.max(1));
-        let interval = rate.window.nanos(); // one emission interval, scaled by `limit`
+        let interval = window_nanos(rate.window); // one emission interval, scaled by `limit`
         let step = interval * i128::from(tokens.max(1));
         let now = i128::from(now_ms) * NS_PER_MS * limit;
         let span = rate.capacity().max(1) * interval; // a full bucket's worth of time
         let tat = self.tat.max(now);
-        let allowed = tat + step - now <= span;
+        let allowed = tat + interval - now <= span;
         let next_tat = if allowed { tat + step } else { tat };
         let remaining = ((now + span - next_tat) / interval).max(0) as u64;
         let to_ms = |scaled: i128| ceil_div(scaled, NS_PER_MS * limit) as i64;
@@ -111,7 +83,7 @@ impl Bucket {
             retry_after_ms: if allowed {
                 0
             } else {
-                to_ms(tat + step - span - now).max(1)
+                to_ms(tat + interval - span - now).max(1)
             },
             next_tat,
         }
@@ -246,7 +218,19 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 2);
-        assert_eq!(b.peek_tokens(&r, 0, 2).retry_after_ms, 500);
+        assert_eq!(b.peek_tokens(&r, 0, 2).retry_after_ms, 250);
+        // a bucket of one still passes requests, at half the rate
+        let one = rate(1, Window::Second, 0);
+        let mut b = Bucket::default();
+        let allowed: Vec<i64> = (0..=4_000)
+            .step_by(500)
+            .filter(|&t| {
+                let d = b.peek_tokens(&one, t, 2);
+                b.commit(&d);
+                d.allowed
+            })
+            .collect();
+        assert_eq!(allowed, vec![0, 2_000, 4_000]);
     }
 
     #[test]

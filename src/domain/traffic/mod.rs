@@ -2,6 +2,8 @@
 //! Pure rules with time passed in; the verification pipeline and the gateway hold the state.
 
 pub mod allowance;
+pub mod engine;
 pub mod gcra;
 pub mod penalty;
 pub mod period;
+pub mod spec;

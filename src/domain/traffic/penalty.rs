@@ -4,7 +4,7 @@
 //! | level | penalty                                              |
 //! |-------|------------------------------------------------------|
 //! | 0     | none                                                 |
-//! | 1     | stricter: every request takes two tokens (half rate) |
+//! | 1     | stricter: each request is charged two tokens (half rate) |
 //! | 2     | cool-down: refused outright for 1 minute, then as 1  |
 //! | 3     | cool-down: refused outright for 15 minutes, then as 1|
 //!

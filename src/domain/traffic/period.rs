@@ -2,20 +2,10 @@
 //! UTC, a week on Monday 00:00 UTC (ISO), a month on the 1st. A custom period of N days
 //! starts at 00:00 UTC of its anchor date and repeats every N days.
 
-use serde::{Deserialize, Serialize};
+pub use crate::app::limit_types::PeriodName;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 const DAY_MS: i64 = 86_400_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PeriodKind {
-    Day,
-    Week,
-    Month,
-    /// Every `period_days` days from the anchor date.
-    Custom,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Period {
@@ -30,13 +20,30 @@ pub enum Period {
 }
 
 impl Period {
-    pub fn kind(&self) -> PeriodKind {
+    pub fn name(&self) -> PeriodName {
         match self {
-            Period::Day => PeriodKind::Day,
-            Period::Week => PeriodKind::Week,
-            Period::Month => PeriodKind::Month,
-            Period::Days { .. } => PeriodKind::Custom,
+            Period::Day => PeriodName::Day,
+            Period::Week => PeriodName::Week,
+            Period::Month => PeriodName::Month,
+            Period::Days { .. } => PeriodName::Custom,
         }
+    }
+
+    /// The period a name stands for; `custom` needs its length and anchor day.
+    pub fn from_name(
+        name: PeriodName,
+        days: Option<u32>,
+        anchor_day: Option<i64>,
+    ) -> Option<Period> {
+        Some(match name {
+            PeriodName::Day => Period::Day,
+            PeriodName::Week => Period::Week,
+            PeriodName::Month => Period::Month,
+            PeriodName::Custom => Period::Days {
+                days: days?,
+                anchor_day: anchor_day?,
+            },
+        })
     }
 
     /// The period containing `now_ms`: `[start, end)` in epoch milliseconds.
