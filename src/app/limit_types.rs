@@ -15,8 +15,6 @@ pub enum Window {
 }
 
 impl Window {
-    pub const ALL: [Window; 4] = [Window::Second, Window::Minute, Window::Hour, Window::Day];
-
     pub fn seconds(self) -> i64 {
         match self {
             Window::Second => 1,
@@ -36,7 +34,9 @@ impl Window {
     }
 
     pub fn parse(text: &str) -> Option<Window> {
-        Window::ALL.into_iter().find(|w| w.as_str() == text)
+        [Window::Second, Window::Minute, Window::Hour, Window::Day]
+            .into_iter()
+            .find(|w| w.as_str() == text)
     }
 }
 

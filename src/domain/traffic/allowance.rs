@@ -90,10 +90,14 @@ pub struct CreditRow {
     pub refilled_start: Option<i64>,
 }
 
+/// The refill period in force at `now_ms` (0 without refills), which credit leases are tied to.
+pub fn credit_period_start(refill: Option<Period>, now_ms: i64) -> i64 {
+    refill.map_or(0, |p| p.bounds(now_ms).0)
+}
+
 impl CreditRow {
-    /// The refill period in force at `now_ms` (0 without refills), which leases are tied to.
     pub fn period_start(&self, now_ms: i64) -> i64 {
-        self.refill.map_or(0, |(p, _)| p.bounds(now_ms).0)
+        credit_period_start(self.refill.map(|(p, _)| p), now_ms)
     }
 }
 

@@ -6,7 +6,7 @@
 //! `decide` asks its caller to lease more from the database and call again, so this file
 //! stays free of I/O and time is a parameter.
 
-use super::allowance::{Held, lease_size};
+use super::allowance::{Held, credit_period_start, lease_size};
 use super::gcra::{Bucket, Rate};
 use super::penalty::{Escalation, Penalty};
 use super::period::Period;
@@ -19,12 +19,6 @@ pub struct TrafficConfig {
     pub quota: Option<(Period, i64)>,
     /// Credits are counted (a usage-limited key); their refill period, if any.
     pub credits: Option<Option<Period>>,
-}
-
-impl TrafficConfig {
-    pub fn is_unlimited(&self) -> bool {
-        self.rates.is_empty() && self.quota.is_none() && self.credits.is_none()
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,24 +165,24 @@ impl KeyTraffic {
         *out = Verdict::default();
         // 1. Rate limits, under any penalty in force.
         let tokens = self.penalty.tokens_per_request(now_ms);
-        let mut decisions = Vec::with_capacity(cfg.rates.len());
-        for (name, rate) in &cfg.rates {
-            let d = self.bucket(name).peek_tokens(rate, now_ms, tokens);
-            let tighter = out
-                .ratelimit
-                .as_ref()
-                .is_none_or(|r| d.remaining < r.remaining || !d.allowed);
-            if tighter {
-                out.ratelimit = Some(RateReport {
-                    name: name.clone(),
-                    limit: rate.limit,
-                    window_seconds: rate.window.seconds(),
-                    remaining: d.remaining,
-                    reset_ms: d.reset_ms,
-                });
+        let decisions: Vec<_> = cfg
+            .rates
+            .iter()
+            .map(|(name, rate)| self.bucket(name).peek_tokens(rate, now_ms, tokens))
+            .collect();
+        // Report the limit that refuses, else the one with the fewest requests left.
+        let tightest =
+            (0..decisions.len()).min_by_key(|&i| (decisions[i].allowed, decisions[i].remaining));
+        out.ratelimit = tightest.map(|i| {
+            let (name, rate) = &cfg.rates[i];
+            RateReport {
+                name: name.clone(),
+                limit: rate.limit,
+                window_seconds: rate.window.seconds(),
+                remaining: decisions[i].remaining,
+                reset_ms: decisions[i].reset_ms,
             }
-            decisions.push(d);
-        }
+        });
         let blocked = self.penalty.blocked_until(now_ms);
         let refused_for = decisions
             .iter()
@@ -231,7 +225,7 @@ impl KeyTraffic {
         // 3. Credits: `cost` per request.
         let mut credit_start = None;
         if let Some(refill) = cfg.credits {
-            let start = refill.map_or(0, |p| p.bounds(now_ms).0);
+            let start = credit_period_start(refill, now_ms);
             let held = self.credits_held.available(start);
             if held < cost {
                 if self.credits_dry != Some(start) {
@@ -269,12 +263,6 @@ impl KeyTraffic {
             out.remaining = out.remaining.map(|r| r - cost);
         }
         Step::Done
-    }
-
-    /// Forgets buckets for limits the key no longer has.
-    pub fn retain_limits(&mut self, cfg: &TrafficConfig) {
-        self.buckets
-            .retain(|(name, _)| cfg.rates.iter().any(|(n, _)| n == name));
     }
 }
 

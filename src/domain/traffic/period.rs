@@ -20,15 +20,6 @@ pub enum Period {
 }
 
 impl Period {
-    pub fn name(&self) -> PeriodName {
-        match self {
-            Period::Day => PeriodName::Day,
-            Period::Week => PeriodName::Week,
-            Period::Month => PeriodName::Month,
-            Period::Days { .. } => PeriodName::Custom,
-        }
-    }
-
     /// The period a name stands for; `custom` needs its length and anchor day.
     pub fn from_name(
         name: PeriodName,
