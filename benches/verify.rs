@@ -22,6 +22,8 @@ fn main() {
         let db = keyport::db::Db::connect("sqlite::memory:").await.expect("sqlite");
         let crypto = Keys::derive("bench-secret-0123456789abcdef0123456789");
         let cache = KeyCache::default();
+        let traffic = keyport::domain::traffic::table::TrafficTable::default();
+        let ctx = keyport::domain::keys::KeyContext { db: &db, crypto: &crypto, cache: &cache, traffic: &traffic };
         let requests: Vec<VerifyRequest> = (0..KEYS)
             .map(|i| {
                 let key = material::generate("kp");
@@ -35,7 +37,7 @@ fn main() {
         for _ in 0..7 {
             let start = Instant::now();
             for i in 0..CALLS_PER_RUN {
-                let answer = verify_key(&db, &crypto, &cache, &requests[i % KEYS], None, now).await.expect("verify");
+                let answer = verify_key(&ctx, &requests[i % KEYS], None, now).await.expect("verify").response;
                 assert_eq!(answer.code, VerifyCode::Valid);
             }
             per_op.push(start.elapsed().as_nanos() as f64 / CALLS_PER_RUN as f64);

@@ -5,7 +5,7 @@ use super::error::ErrorBody;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Client, CurrentUser};
 use crate::app::types::{ApiKey, IssuedKey, KeyId};
 use crate::domain::keys::{
-    self, Actor, CreateKeyInput, KeyContext, KeyListQuery, KeyPage, UpdateKeyInput, verify,
+    self, Actor, CreateKeyInput, KeyListQuery, KeyPage, UpdateKeyInput, verify,
 };
 use crate::domain::to_millis;
 use crate::error::{AppError, Validator};
@@ -14,13 +14,6 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-fn ctx(state: &AppState) -> KeyContext<'_> {
-    KeyContext {
-        db: &state.db,
-        crypto: &state.crypto,
-        cache: &state.key_cache,
-    }
-}
 
 fn actor(caller: CurrentUser, client: Client) -> Actor {
     Actor {
@@ -44,7 +37,7 @@ pub async fn keys_create(
     ApiJson(input): ApiJson<CreateKeyInput>,
 ) -> Result<(StatusCode, Json<IssuedKey>), AppError> {
     let issued = keys::create_key(
-        &ctx(&state),
+        &state.key_ctx(),
         &actor(caller, client),
         input,
         OffsetDateTime::now_utc(),
@@ -68,7 +61,7 @@ pub async fn keys_list(
 ) -> Result<Json<KeyPage>, AppError> {
     Ok(Json(
         keys::list_keys(
-            &ctx(&state),
+            &state.key_ctx(),
             &actor(caller, client),
             &query,
             OffsetDateTime::now_utc(),
@@ -91,7 +84,7 @@ pub async fn keys_get(
 ) -> Result<Json<ApiKey>, AppError> {
     Ok(Json(
         keys::get_key(
-            &ctx(&state),
+            &state.key_ctx(),
             &actor(caller, client),
             KeyId(id),
             OffsetDateTime::now_utc(),
@@ -119,7 +112,7 @@ pub async fn keys_update(
 ) -> Result<Json<ApiKey>, AppError> {
     Ok(Json(
         keys::update_key(
-            &ctx(&state),
+            &state.key_ctx(),
             &actor(caller, client),
             KeyId(id),
             input,
@@ -142,7 +135,7 @@ pub async fn keys_delete(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, AppError> {
     keys::delete_key(
-        &ctx(&state),
+        &state.key_ctx(),
         &actor(caller, client),
         KeyId(id),
         OffsetDateTime::now_utc(),
@@ -165,7 +158,7 @@ pub async fn keys_revoke(
 ) -> Result<Json<ApiKey>, AppError> {
     Ok(Json(
         keys::revoke_key(
-            &ctx(&state),
+            &state.key_ctx(),
             &actor(caller, client),
             KeyId(id),
             OffsetDateTime::now_utc(),
@@ -198,7 +191,7 @@ pub async fn keys_rotate(
     ApiJson(input): ApiJson<RotateInput>,
 ) -> Result<(StatusCode, Json<IssuedKey>), AppError> {
     let issued = keys::rotate_key(
-        &ctx(&state),
+        &state.key_ctx(),
         &actor(caller, client),
         KeyId(id),
         input.grace_period_seconds,
@@ -252,14 +245,8 @@ pub async fn keys_verify(
     let peer = Some(peer.ip());
     let now_ms = to_millis(OffsetDateTime::now_utc());
     Ok(Json(
-        verify::verify_key(
-            &state.db,
-            &state.crypto,
-            &state.key_cache,
-            &req,
-            peer,
-            now_ms,
-        )
-        .await?,
+        verify::verify_key(&state.key_ctx(), &req, peer, now_ms)
+            .await?
+            .response,
     ))
 }

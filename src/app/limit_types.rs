@@ -112,3 +112,20 @@ pub struct RefillSpec {
     #[cfg_attr(feature = "ssr", schema(example = 5000, minimum = 1))]
     pub amount: i64,
 }
+
+/// A key's quota as shown: the setting, and this period's usage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyQuota {
+    pub period: PeriodName,
+    pub limit: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_days: Option<u32>,
+    /// Requests counted in the current period.
+    pub used: i64,
+    pub remaining: i64,
+    /// When the current period ends (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub resets_at: time::OffsetDateTime,
+}

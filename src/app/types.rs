@@ -188,12 +188,14 @@ pub struct ApiKey {
     /// The key that replaced this one by rotation.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub rotated_to_id: Option<KeyId>,
-    /// Traffic limits arrive with traffic control; empty until then.
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Object>))]
-    pub rate_limits: Vec<serde_json::Value>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
-    pub quota: Option<serde_json::Value>,
+    /// Named rate limits; every one must pass.
+    pub rate_limits: Vec<crate::app::limit_types::RateLimitSpec>,
+    /// The quota with this period's usage (null without a quota).
+    pub quota: Option<crate::app::limit_types::KeyQuota>,
+    /// Credits left (null when the key is not usage-limited).
     pub remaining: Option<i64>,
+    /// Resets `remaining` every interval (null without refills).
+    pub refill: Option<crate::app::limit_types::RefillSpec>,
     pub ip_allowlist: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub api_id: Option<i64>,

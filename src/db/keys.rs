@@ -26,11 +26,33 @@ pub struct KeyRow {
     pub revoked_at: Option<i64>,
     pub rotated_to_id: Option<i64>,
     pub last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub traffic: TrafficColumns,
+}
+
+/// A key's traffic settings and its stored quota and credit counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct TrafficColumns {
+    /// JSON array of `RateLimitSpec`.
+    pub rate_limits: String,
+    pub quota_period: Option<String>,
+    pub quota_days: Option<i32>,
+    pub quota_anchor_day: Option<i64>,
+    pub quota_limit: Option<i64>,
+    /// Units handed out in `quota_period_start`'s period, leased units included.
+    pub quota_used: i64,
+    pub quota_period_start: Option<i64>,
+    /// Credits left, leased units excluded; None: not usage-limited.
+    pub remaining: Option<i64>,
+    pub refill_interval: Option<String>,
+    pub refill_amount: Option<i64>,
+    pub refilled_period_start: Option<i64>,
 }
 
 const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
     allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at, \
-    revoked_at, rotated_to_id, last_used_at";
+    revoked_at, rotated_to_id, last_used_at, rate_limits, quota_period, quota_days, quota_anchor_day, quota_limit, \
+    quota_used, quota_period_start, remaining, refill_interval, refill_amount, refilled_period_start";
 
 /// One audit record: who did what to which key, before and after (never secrets).
 pub struct AuditEntry<'a> {
@@ -66,8 +88,11 @@ macro_rules! insert_key {
     ($tx:expr, $k:expr) => {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO api_keys (key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist,
-                 allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING id",
+                 allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at,
+                 rate_limits, quota_period, quota_days, quota_anchor_day, quota_limit, quota_used, quota_period_start,
+                 remaining, refill_interval, refill_amount, refilled_period_start)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17,
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING id",
         )
         .bind(&$k.key_hash)
         .bind(&$k.prefix)
@@ -86,6 +111,17 @@ macro_rules! insert_key {
         .bind($k.enabled)
         .bind($k.created_at)
         .bind($k.expires_at)
+        .bind(&$k.traffic.rate_limits)
+        .bind(&$k.traffic.quota_period)
+        .bind($k.traffic.quota_days)
+        .bind($k.traffic.quota_anchor_day)
+        .bind($k.traffic.quota_limit)
+        .bind($k.traffic.quota_used)
+        .bind($k.traffic.quota_period_start)
+        .bind($k.traffic.remaining)
+        .bind(&$k.traffic.refill_interval)
+        .bind($k.traffic.refill_amount)
+        .bind($k.traffic.refilled_period_start)
         .fetch_one(&mut *$tx)
         .await
     };
@@ -120,14 +156,37 @@ pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyRow>, sql
         .await)
 }
 
+/// Which stored counters an edit overwrites. Others stay as they are in the database, since
+/// leases move them concurrently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CounterWrites {
+    /// Quota usage starts again from zero (the quota's period changed or it was removed).
+    pub reset_quota: bool,
+    /// `remaining` takes the row's value.
+    pub set_remaining: bool,
+    /// `refilled_period_start` takes the row's value.
+    pub set_refilled_start: bool,
+}
+
 /// Writes the editable fields of `row` back, with the audit record. `Ok(false)` if gone.
-pub async fn update(db: &Db, row: &KeyRow, audit: &AuditEntry<'_>) -> Result<bool, sqlx::Error> {
+pub async fn update(
+    db: &Db,
+    row: &KeyRow,
+    counters: CounterWrites,
+    audit: &AuditEntry<'_>,
+) -> Result<bool, sqlx::Error> {
     with_pool!(db, |pool| {
         async {
         let mut tx = pool.begin().await?;
         let n = sqlx::query(
             "UPDATE api_keys SET name = $1, description = $2, scopes = $3, tags = $4, metadata = $5, ip_allowlist = $6,
-                 allowed_origins = $7, enabled = $8, expires_at = $9, revoked_at = $10, updated_at = $11
+                 allowed_origins = $7, enabled = $8, expires_at = $9, revoked_at = $10, updated_at = $11,
+                 rate_limits = $13, quota_period = $14, quota_days = $15, quota_anchor_day = $16, quota_limit = $17,
+                 refill_interval = $18, refill_amount = $19,
+                 quota_used = CASE WHEN $20 THEN 0 ELSE quota_used END,
+                 quota_period_start = CASE WHEN $20 THEN NULL ELSE quota_period_start END,
+                 remaining = CASE WHEN $21 THEN $22 ELSE remaining END,
+                 refilled_period_start = CASE WHEN $23 THEN $24 ELSE refilled_period_start END
              WHERE id = $12",
         )
         .bind(&row.name)
@@ -142,6 +201,18 @@ pub async fn update(db: &Db, row: &KeyRow, audit: &AuditEntry<'_>) -> Result<boo
         .bind(row.revoked_at)
         .bind(row.updated_at)
         .bind(row.id)
+        .bind(&row.traffic.rate_limits)
+        .bind(&row.traffic.quota_period)
+        .bind(row.traffic.quota_days)
+        .bind(row.traffic.quota_anchor_day)
+        .bind(row.traffic.quota_limit)
+        .bind(&row.traffic.refill_interval)
+        .bind(row.traffic.refill_amount)
+        .bind(counters.reset_quota)
+        .bind(counters.set_remaining)
+        .bind(row.traffic.remaining)
+        .bind(counters.set_refilled_start)
+        .bind(row.traffic.refilled_period_start)
         .execute(&mut *tx)
         .await?
         .rows_affected();

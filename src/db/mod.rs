@@ -3,7 +3,9 @@
 
 pub mod attempts;
 pub mod auth_sessions;
+pub mod key_allowance;
 pub mod keys;
+pub mod security_events;
 pub mod users;
 pub mod web_sessions;
 

@@ -100,6 +100,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         db,
         crypto: Arc::new(Keys::derive(secret.expose())),
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
+        traffic: Arc::new(crate::domain::traffic::table::TrafficTable::default()),
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),
@@ -222,6 +223,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let db = state.db.clone();
+    let traffic = state.traffic.clone();
     let jobs = crate::jobs::spawn(state.clone());
     let app = router(state);
     axum::serve(
@@ -231,6 +233,10 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     jobs.stop().await;
+    let failed = traffic.settle_all(&db).await;
+    if failed > 0 {
+        tracing::warn!(keys = failed, "some leased units could not be handed back");
+    }
     db.close().await;
     Ok(())
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub crypto: Arc<Keys>,
     pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
+    /// Rate-limit buckets, penalties and leased quota and credits, per key.
+    pub traffic: Arc<crate::domain::traffic::table::TrafficTable>,
     pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
     pub config: Arc<Config>,
     /// Behind an Arc: it is a dozen strings, and the state is cloned on every request.
@@ -25,6 +27,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The services key operations need, borrowed from the state.
+    pub fn key_ctx(&self) -> crate::domain::keys::KeyContext<'_> {
+        crate::domain::keys::KeyContext {
+            db: &self.db,
+            crypto: &self.crypto,
+            cache: &self.key_cache,
+            traffic: &self.traffic,
+        }
+    }
+
     pub fn setup_done(&self) -> bool {
         self.setup_done.load(Ordering::Relaxed)
     }

@@ -156,26 +156,14 @@ async fn key_lifecycle_and_verification() {
         )
     };
     let s = &server.state;
-    let before = verify::verify_key(
-        &s.db,
-        &s.crypto,
-        &s.key_cache,
-        &req,
-        None,
-        at("2090-05-31T23:59:59.999Z"),
-    )
-    .await
-    .unwrap();
-    let exactly = verify::verify_key(
-        &s.db,
-        &s.crypto,
-        &s.key_cache,
-        &req,
-        None,
-        at("2090-06-01T00:00:00Z"),
-    )
-    .await
-    .unwrap();
+    let before = verify::verify_key(&s.key_ctx(), &req, None, at("2090-05-31T23:59:59.999Z"))
+        .await
+        .unwrap()
+        .response;
+    let exactly = verify::verify_key(&s.key_ctx(), &req, None, at("2090-06-01T00:00:00Z"))
+        .await
+        .unwrap()
+        .response;
     assert_eq!(
         (before.code, exactly.code),
         (verify::VerifyCode::Valid, verify::VerifyCode::ApiKeyExpired)
@@ -347,9 +335,10 @@ async fn rotation_keeps_the_old_key_for_its_grace_period() {
         ip: None,
         cost: None,
     };
-    let v = verify::verify_key(&s.db, &s.crypto, &s.key_cache, &req, None, later)
+    let v = verify::verify_key(&s.key_ctx(), &req, None, later)
         .await
-        .unwrap();
+        .unwrap()
+        .response;
     assert_eq!(v.code, verify::VerifyCode::ApiKeyRevoked);
 
     // A rotated key cannot be rotated twice; zero grace revokes at once.
@@ -632,7 +621,17 @@ async fn bad_input_changes_nothing() {
         json!({"name": "ok", "expires_at": "2001-01-01T00:00:00Z"}),
         json!({"name": "ok", "expires_at": "tomorrow"}),
         json!({"name": "ok", "prefix": "UP"}),
-        json!({"name": "ok", "rate_limits": [{"name": "default", "limit": 1, "window": "minute"}]}),
+        json!({"name": "ok", "rate_limits": [{"name": "default", "limit": 0, "window": "minute"}]}),
+        json!({"name": "ok", "rate_limits": [{"name": "default", "limit": 1, "window": "fortnight"}]}),
+        json!({"name": "ok", "rate_limits": [{"name": "a", "limit": 1, "window": "second"}, {"name": "a", "limit": 2, "window": "day"}]}),
+        json!({"name": "ok", "rate_limits": {"name": "default"}}),
+        json!({"name": "ok", "quota": {"period": "custom", "limit": 10}}),
+        json!({"name": "ok", "quota": {"period": "year", "limit": 10}}),
+        json!({"name": "ok", "quota": {"period": "day", "limit": -1}}),
+        json!({"name": "ok", "remaining": -1}),
+        json!({"name": "ok", "remaining": "lots"}),
+        json!({"name": "ok", "remaining": 10, "refill": {"interval": "custom", "amount": 5}}),
+        json!({"name": "ok", "refill": {"interval": "day", "amount": 0}}),
         json!({"name": "ok", "org_id": 3}),
         json!({"name": "ok", "owner_user_id": 999999}),
     ] {

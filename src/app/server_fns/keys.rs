@@ -39,7 +39,7 @@ pub struct KeyListPage {
 #[cfg(feature = "ssr")]
 mod edge {
     use crate::app::server_fns::ctx;
-    use crate::domain::keys::{Actor, KeyContext};
+    use crate::domain::keys::Actor;
     use crate::error::AppResult;
     use crate::server::state::AppState;
 
@@ -55,13 +55,6 @@ mod edge {
         ))
     }
 
-    pub fn key_ctx(state: &AppState) -> KeyContext<'_> {
-        KeyContext {
-            db: &state.db,
-            crypto: &state.crypto,
-            cache: &state.key_cache,
-        }
-    }
 
     pub fn now() -> time::OffsetDateTime {
         time::OffsetDateTime::now_utc()
@@ -82,7 +75,7 @@ pub async fn keys_page(filters: KeyFilters) -> Result<KeyListPage, AppError> {
         sort: none_if_empty(&filters.sort),
         ..Default::default()
     };
-    let page = list_keys(&edge::key_ctx(&state), &actor, &query, edge::now()).await?;
+    let page = list_keys(&state.key_ctx(), &actor, &query, edge::now()).await?;
     Ok(KeyListPage {
         items: page.items,
         total: page.total,
@@ -95,7 +88,7 @@ pub async fn keys_page(filters: KeyFilters) -> Result<KeyListPage, AppError> {
 pub async fn key_detail(id: i64) -> Result<ApiKey, AppError> {
     let (state, actor) = edge::actor()?;
     crate::domain::keys::get_key(
-        &edge::key_ctx(&state),
+        &state.key_ctx(),
         &actor,
         crate::app::types::KeyId(id),
         edge::now(),
@@ -146,7 +139,7 @@ pub async fn create_key(
     };
     let user_id = actor.user.id.0;
     let issued =
-        crate::domain::keys::create_key(&edge::key_ctx(&state), &actor, input, edge::now()).await?;
+        crate::domain::keys::create_key(&state.key_ctx(), &actor, input, edge::now()).await?;
     reveal(&state, user_id, issued, None);
     Ok(())
 }
@@ -174,11 +167,10 @@ pub async fn update_key(
         expires_at: Some(date_to_rfc3339(&expires_on)),
         ip_allowlist: Some(split_list(&ip_allowlist)),
         allowed_origins: Some(split_list(&allowed_origins)),
-        metadata: None,
-        enabled: None,
+        ..Default::default()
     };
     crate::domain::keys::update_key(
-        &edge::key_ctx(&state),
+        &state.key_ctx(),
         &actor,
         crate::app::types::KeyId(id),
         input,
@@ -195,7 +187,7 @@ pub async fn key_action(id: i64, action: String) -> Result<(), AppError> {
     use crate::app::types::KeyId;
     use crate::domain::keys;
     let (state, actor) = edge::actor()?;
-    let ctx = edge::key_ctx(&state);
+    let ctx = state.key_ctx();
     let id = KeyId(id);
     match action.as_str() {
         "revoke" => {
@@ -228,7 +220,7 @@ pub async fn rotate_key(id: i64, grace_period_seconds: i64) -> Result<(), AppErr
     let (state, actor) = edge::actor()?;
     let user_id = actor.user.id.0;
     let issued = crate::domain::keys::rotate_key(
-        &edge::key_ctx(&state),
+        &state.key_ctx(),
         &actor,
         crate::app::types::KeyId(id),
         Some(grace_period_seconds),

@@ -1,6 +1,7 @@
 //! What clients send to create and edit keys.
 
 use serde::{Deserialize, Deserializer};
+use crate::app::limit_types::{QuotaSpec, RateLimitSpec, RefillSpec};
 use serde_json::Value;
 
 /// A field that may be absent (keep), null (clear) or a value (set).
@@ -47,18 +48,20 @@ pub struct CreateKeyInput {
     /// `[a-z0-9]{2,12}`; default `kp`.
     #[serde(default)]
     pub prefix: Option<String>,
-    /// Traffic limits arrive with traffic control; must be absent or null for now.
+    /// Named rate limits (at most 10); every one must pass.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub rate_limits: Option<Value>,
+    pub rate_limits: Option<Vec<RateLimitSpec>>,
+    /// At most `limit` requests per day, week, month or custom period (UTC boundaries).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub quota: Option<Value>,
+    pub quota: Option<QuotaSpec>,
+    /// Makes the key usage-limited: each verification spends its `cost` (default 1) from
+    /// this balance.
     #[serde(default)]
+    #[schema(example = 5000)]
     pub remaining: Option<i64>,
+    /// Sets `remaining` back to `amount` every interval; alone, the balance starts full.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub refill: Option<Value>,
+    pub refill: Option<RefillSpec>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -85,4 +88,17 @@ pub struct UpdateKeyInput {
     /// false disables the key (verification answers API_KEY_DISABLED); true enables it.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Replaces every rate limit; null or [] removes them.
+    #[serde(default, deserialize_with = "present")]
+    pub rate_limits: Option<Option<Vec<RateLimitSpec>>>,
+    /// A new limit in the same period keeps this period's usage; another period (or null,
+    /// which removes the quota) starts counting again.
+    #[serde(default, deserialize_with = "present")]
+    pub quota: Option<Option<QuotaSpec>>,
+    /// Sets the credit balance; null makes the key unlimited (and drops its refill).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub remaining: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub refill: Option<Option<RefillSpec>>,
 }

@@ -142,7 +142,7 @@ pub async fn list_keys(
         .await
         .map_err(db_failure)?;
     Ok(KeyPage {
-        items: rows.iter().map(|r| view(r, ctx.cache, now_ms)).collect(),
+        items: rows.iter().map(|r| view(r, ctx, now_ms)).collect(),
         total,
         page,
         per_page,

@@ -10,9 +10,11 @@ pub mod validate;
 pub mod verify;
 
 use super::{ClientInfo, Timestamp, crypto::Keys, db_failure, from_millis, to_millis};
+use crate::app::limit_types::KeyQuota;
 use crate::app::types::{ApiKey, IssuedKey, KeyId, KeyStatus, Role, User, UserId};
 use crate::db::{self, Db, keys::KeyRow};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
+use crate::domain::traffic::{settings, table::TrafficTable};
 use cache::KeyCache;
 pub use inputs::{CreateKeyInput, UpdateKeyInput};
 pub use list::{KeyListQuery, KeyPage, list_keys};
@@ -44,6 +46,7 @@ pub struct KeyContext<'a> {
     pub db: &'a Db,
     pub crypto: &'a Keys,
     pub cache: &'a KeyCache,
+    pub traffic: &'a crate::domain::traffic::table::TrafficTable,
 }
 
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;
@@ -86,13 +89,15 @@ pub fn status_of(row: &KeyRow, now_ms: i64) -> KeyStatus {
     }
 }
 
-/// The key as the API shows it; `last_used_at` includes uses not yet written to the database.
-pub fn view(row: &KeyRow, cache: &KeyCache, now_ms: i64) -> ApiKey {
+/// The key as the API shows it; `last_used_at`, quota usage and credits include what this
+/// instance holds in memory and has not written yet.
+pub fn view(row: &KeyRow, ctx: &KeyContext<'_>, now_ms: i64) -> ApiKey {
     let hash = hex_to_hash(&row.key_hash);
-    let last_used = match (row.last_used_at, hash.and_then(|h| cache.last_used_of(&h))) {
+    let last_used = match (row.last_used_at, hash.and_then(|h| ctx.cache.last_used_of(&h))) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
+    let allowance = live_allowance(&row.traffic, ctx.traffic, row.id, now_ms);
     ApiKey {
         id: KeyId(row.id),
         name: row.name.clone(),
@@ -111,9 +116,10 @@ pub fn view(row: &KeyRow, cache: &KeyCache, now_ms: i64) -> ApiKey {
         last_used_at: last_used.map(from_millis),
         revoked_at: row.revoked_at.map(from_millis),
         rotated_to_id: row.rotated_to_id.map(KeyId),
-        rate_limits: Vec::new(),
-        quota: None,
-        remaining: None,
+        rate_limits: settings::rate_limits_of(&row.traffic),
+        quota: allowance.quota,
+        remaining: allowance.remaining,
+        refill: settings::refill_of(&row.traffic),
         ip_allowlist: list_of(&row.ip_allowlist),
         allowed_origins: list_of(&row.allowed_origins),
         api_id: row.api_id,
@@ -121,6 +127,49 @@ pub fn view(row: &KeyRow, cache: &KeyCache, now_ms: i64) -> ApiKey {
         org_id: row.org_id,
         created_by: row.created_by.map(UserId),
     }
+}
+
+struct LiveAllowance {
+    quota: Option<KeyQuota>,
+    remaining: Option<i64>,
+}
+
+/// Quota usage and credits left at `now_ms`: the stored counters count leased units as
+/// spent, so the units this instance still holds are added back.
+fn live_allowance(
+    cols: &db::keys::TrafficColumns,
+    traffic: &TrafficTable,
+    key_id: i64,
+    now_ms: i64,
+) -> LiveAllowance {
+    let (held_quota, held_credits) = traffic.held(key_id).unwrap_or_default();
+    let quota = settings::quota_of(cols).zip(settings::quota_period(cols)).map(|(spec, period)| {
+        let (start, end) = period.bounds(now_ms);
+        let used = if cols.quota_period_start == Some(start) {
+            (cols.quota_used - held_quota.available(start)).max(0)
+        } else {
+            0
+        };
+        KeyQuota {
+            period: spec.period,
+            limit: spec.limit,
+            period_days: spec.period_days,
+            used,
+            remaining: (spec.limit - used).max(0),
+            resets_at: from_millis(end),
+        }
+    });
+    let remaining = cols.remaining.map(|stored| {
+        let refill = settings::refill_period(cols).zip(cols.refill_amount);
+        let start = refill.map_or(0, |(p, _)| p.bounds(now_ms).0);
+        match refill {
+            Some((_, amount)) if cols.refilled_period_start.is_none_or(|done| done < start) => {
+                amount
+            }
+            _ => stored + held_credits.available(start),
+        }
+    });
+    LiveAllowance { quota, remaining }
 }
 
 fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
@@ -231,22 +280,17 @@ pub async fn create_key(
     if input.api_id.is_some() {
         unsupported.push(not_supported("api_id", "the API registry"));
     }
-    for (field, present) in [
-        (
-            "rate_limits",
-            input.rate_limits.as_ref().is_some_and(|x| !x.is_null()),
-        ),
-        ("quota", input.quota.as_ref().is_some_and(|x| !x.is_null())),
-        ("remaining", input.remaining.is_some()),
-        (
-            "refill",
-            input.refill.as_ref().is_some_and(|x| !x.is_null()),
-        ),
-    ] {
-        if present {
-            unsupported.push(not_supported(field, "traffic control"));
-        }
-    }
+    let now_ms = to_millis(now);
+    let traffic = settings::for_create(
+        &mut v,
+        &settings::TrafficInput {
+            rate_limits: input.rate_limits.clone(),
+            quota: input.quota.clone(),
+            remaining: input.remaining,
+            refill: input.refill.clone(),
+        },
+        now_ms,
+    );
     let owner = input.owner_user_id.unwrap_or(actor.user.id.0);
     if owner != actor.user.id.0 && !actor.is_admin() {
         unsupported.push(FieldError {
@@ -274,7 +318,6 @@ pub async fn create_key(
     }
 
     let (plaintext, key_hash, last4) = new_material(ctx.crypto, &prefix);
-    let now_ms = to_millis(now);
     let mut row = KeyRow {
         id: 0,
         key_hash,
@@ -298,6 +341,7 @@ pub async fn create_key(
         revoked_at: None,
         rotated_to_id: None,
         last_used_at: None,
+        traffic,
     };
     row.id = db::keys::insert(
         ctx.db,
@@ -309,7 +353,7 @@ pub async fn create_key(
     forget(ctx.cache, &row.key_hash);
     tracing::info!(key_id = row.id, owner_user_id = owner, "key created");
     Ok(IssuedKey {
-        api_key: view(&row, ctx.cache, now_ms),
+        api_key: view(&row, ctx, now_ms),
         key: plaintext,
     })
 }
@@ -340,7 +384,7 @@ pub async fn get_key(
     now: Timestamp,
 ) -> AppResult<ApiKey> {
     let row = load_visible(ctx, actor, id).await?;
-    Ok(view(&row, ctx.cache, to_millis(now)))
+    Ok(view(&row, ctx, to_millis(now)))
 }
 
 /// Writes `row` (already changed from `old`) and refreshes the cache.
@@ -352,9 +396,23 @@ async fn save(
     row: &KeyRow,
     now_ms: i64,
 ) -> AppResult<()> {
+    save_counters(ctx, actor, action, old, row, db::keys::CounterWrites::default(), now_ms).await
+}
+
+/// `save`, also overwriting the stored counters `counters` names.
+async fn save_counters(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    action: &str,
+    old: &KeyRow,
+    row: &KeyRow,
+    counters: db::keys::CounterWrites,
+    now_ms: i64,
+) -> AppResult<()> {
     if !db::keys::update(
         ctx.db,
         row,
+        counters,
         &audit(actor, action, Some(old), Some(row), now_ms),
     )
     .await
@@ -412,8 +470,15 @@ pub async fn update_key(
     if let Some(enabled) = input.enabled {
         row.enabled = enabled;
     }
-    v.finish()?;
     let now_ms = to_millis(now);
+    let traffic_edit = settings::TrafficEdit {
+        rate_limits: input.rate_limits.clone(),
+        quota: input.quota.clone(),
+        remaining: input.remaining,
+        refill: input.refill.clone(),
+    };
+    let counters = settings::apply_edit(&mut v, &mut row.traffic, &traffic_edit, now_ms);
+    v.finish()?;
     if status_of(&old, now_ms) == KeyStatus::Revoked {
         return Err(AppError::new(
             ErrorCode::Conflict,
@@ -426,8 +491,18 @@ pub async fn update_key(
         (false, true) => "key.enabled",
         _ => "key.updated",
     };
-    save(ctx, actor, action, &old, &row, now_ms).await?;
-    Ok(view(&row, ctx.cache, now_ms))
+    if traffic_edit.is_empty() {
+        save(ctx, actor, action, &old, &row, now_ms).await?;
+    } else {
+        // New traffic settings: hand this instance's leased units back first, holding the
+        // key's traffic state so no request leases under the old settings meanwhile.
+        let mut state = ctx.traffic.lock(row.id).await;
+        TrafficTable::settle(ctx.db, row.id, &mut state).await?;
+        save_counters(ctx, actor, action, &old, &row, counters, now_ms).await?;
+        drop(state);
+    }
+    let fresh = db::keys::find(ctx.db, row.id).await.map_err(db_failure)?;
+    Ok(view(fresh.as_ref().unwrap_or(&row), ctx, now_ms))
 }
 
 pub async fn set_enabled(
@@ -459,14 +534,14 @@ pub async fn revoke_key(
     let old = load_writable(ctx, actor, id).await?;
     let now_ms = to_millis(now);
     if status_of(&old, now_ms) == KeyStatus::Revoked {
-        return Ok(view(&old, ctx.cache, now_ms));
+        return Ok(view(&old, ctx, now_ms));
     }
     let mut row = old.clone();
     row.revoked_at = Some(now_ms);
     row.updated_at = now_ms;
     save(ctx, actor, "key.revoked", &old, &row, now_ms).await?;
     tracing::info!(key_id = row.id, "key revoked");
-    Ok(view(&row, ctx.cache, now_ms))
+    Ok(view(&row, ctx, now_ms))
 }
 
 /// Issues a successor with the same settings; the old key keeps working for the grace period.
@@ -532,7 +607,7 @@ pub async fn rotate_key(
         "key rotated"
     );
     Ok(IssuedKey {
-        api_key: view(&new, ctx.cache, now_ms),
+        api_key: view(&new, ctx, now_ms),
         key: plaintext,
     })
 }

@@ -1,14 +1,17 @@
 //! Verification: is this key good for this request, now? The checks run in the contract's
-//! order. Checks that only read (revoked, expired, disabled, scopes, IP) come first as a
-//! pure function; checks that consume (rate limits, quotas, credits, with traffic control)
-//! will peek during the pipeline and commit only once every check has passed, so a refused
+//! order: revoked, expired, disabled, rate limits, quota, credits, scopes, IP. The read-only
+//! checks are pure functions; the consuming ones (traffic control) peek first and spend only
+//! once every check, the read-only ones after them included, has passed, so a refused
 //! request never spends anything.
 
+use super::KeyContext;
 use super::cache::{KeyCache, Lookup};
 use super::material;
 use crate::db::{self, Db};
 use crate::domain::crypto::Keys;
 use crate::domain::db_failure;
+use crate::domain::traffic::engine::{RateReport, Refusal, TrafficConfig, Verdict};
+use crate::domain::traffic::penalty::Escalation;
 use crate::error::AppResult;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,7 @@ pub struct KeyState {
     pub revoked_ms: Option<i64>,
     pub rotated: bool,
     pub last_used_ms: Option<i64>,
+    pub traffic: TrafficConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -78,11 +82,59 @@ pub struct VerifyResponse {
     pub expires_at: Option<time::OffsetDateTime>,
     /// True while a rotated key's grace period runs.
     pub rotated: bool,
-    #[schema(value_type = Option<Object>)]
-    pub ratelimit: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub quota: Option<serde_json::Value>,
+    /// The key's tightest rate limit after this request (null without limits).
+    pub ratelimit: Option<RateLimitInfo>,
+    /// The key's quota after this request (null without one).
+    pub quota: Option<QuotaInfo>,
+    /// Credits left after this request (null when the key is not usage-limited).
     pub remaining: Option<i64>,
+    /// Seconds to wait before trying again, with RATE_LIMIT_EXCEEDED and QUOTA_EXCEEDED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RateLimitInfo {
+    /// The limit's name among the key's limits.
+    #[schema(example = "default")]
+    pub name: String,
+    #[schema(example = 100)]
+    pub limit: u32,
+    #[schema(example = 42)]
+    pub remaining: u64,
+    /// When the limit is full again, epoch seconds.
+    #[schema(example = 1735689600)]
+    pub reset: i64,
+    /// The window, in seconds.
+    #[schema(example = 60)]
+    pub window: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuotaInfo {
+    #[schema(example = 10000)]
+    pub limit: i64,
+    #[schema(example = 9000)]
+    pub remaining: i64,
+    /// When the period ends, epoch seconds.
+    #[schema(example = 1735689600)]
+    pub reset: i64,
+}
+
+fn epoch_seconds_up(ms: i64) -> i64 {
+    ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) != 0)
+}
+
+impl From<&RateReport> for RateLimitInfo {
+    fn from(r: &RateReport) -> Self {
+        RateLimitInfo {
+            name: r.name.clone(),
+            limit: r.limit,
+            remaining: r.remaining,
+            reset: epoch_seconds_up(r.reset_ms),
+            window: r.window_seconds,
+        }
+    }
 }
 
 fn scope_granted(granted: &[String], wanted: &str) -> bool {
@@ -96,6 +148,14 @@ fn scope_granted(granted: &[String], wanted: &str) -> bool {
 
 /// The read-only checks, in the contract's order. `ip` is the consumer's address, if known.
 pub fn check(state: &KeyState, scopes: &[String], ip: Option<IpAddr>, now_ms: i64) -> VerifyCode {
+    match check_status(state, now_ms) {
+        VerifyCode::Valid => check_access(state, scopes, ip),
+        refused => refused,
+    }
+}
+
+/// The checks before traffic control: is the key in force at all?
+pub fn check_status(state: &KeyState, now_ms: i64) -> VerifyCode {
     if state.revoked_ms.is_some_and(|t| t <= now_ms) {
         return VerifyCode::ApiKeyRevoked;
     }
@@ -105,7 +165,11 @@ pub fn check(state: &KeyState, scopes: &[String], ip: Option<IpAddr>, now_ms: i6
     if !state.enabled {
         return VerifyCode::ApiKeyDisabled;
     }
-    // (rate limits, quotas and credits slot in here, peeking; committed after the last check)
+    VerifyCode::Valid
+}
+
+/// The checks after traffic control: may it do this, from there?
+pub fn check_access(state: &KeyState, scopes: &[String], ip: Option<IpAddr>) -> VerifyCode {
     if !scopes.iter().all(|s| scope_granted(&state.scopes, s)) {
         return VerifyCode::PermissionDenied;
     }
@@ -131,6 +195,7 @@ pub fn state_from_row(row: &db::keys::KeyRow) -> KeyState {
         revoked_ms: row.revoked_at,
         rotated: row.rotated_to_id.is_some(),
         last_used_ms: row.last_used_at,
+        traffic: crate::domain::traffic::settings::config_of(&row.traffic),
     }
 }
 
@@ -151,6 +216,7 @@ fn invalid(code: VerifyCode) -> VerifyResponse {
         ratelimit: None,
         quota: None,
         remaining: None,
+        retry_after: None,
     }
 }
 
@@ -188,40 +254,111 @@ pub async fn resolve(
     Ok(cache.fill(hash, row.as_ref().map(state_from_row), epoch))
 }
 
+/// What a verification decided, with what the usage record and the security log need.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    pub response: VerifyResponse,
+    /// A rate-limit penalty this request raised, already recorded as a security event.
+    pub escalation: Option<Escalation>,
+}
+
 /// Verifies `req` at `now_ms`. `peer_ip` stands in when the request names no IP.
 pub async fn verify_key(
-    db: &Db,
-    crypto: &Keys,
-    cache: &KeyCache,
+    ctx: &KeyContext<'_>,
     req: &VerifyRequest,
     peer_ip: Option<IpAddr>,
     now_ms: i64,
-) -> AppResult<VerifyResponse> {
-    let Some(cached) = resolve(db, crypto, cache, &req.key).await? else {
-        return Ok(invalid(VerifyCode::ApiKeyInvalid));
+) -> AppResult<Verification> {
+    let Some(cached) = resolve(ctx.db, ctx.crypto, ctx.cache, &req.key).await? else {
+        return Ok(Verification {
+            response: invalid(VerifyCode::ApiKeyInvalid),
+            escalation: None,
+        });
     };
     let state = &cached.state;
     let ip = match &req.ip {
         Some(text) => text.parse().ok(),
         None => peer_ip,
     };
-    let code = check(state, &req.scopes, ip, now_ms);
+    let mut code = check_status(state, now_ms);
+    let access = check_access(state, &req.scopes, ip);
+    let mut verdict = Verdict::default();
+    if code == VerifyCode::Valid {
+        code = access;
+        if !state.traffic.is_empty() {
+            let cost = req.cost.unwrap_or(1);
+            verdict = ctx
+                .traffic
+                .decide(ctx.db, state.id, &state.traffic, now_ms, cost, access != VerifyCode::Valid)
+                .await?;
+            code = match verdict.refused {
+                None => VerifyCode::Valid,
+                Some(Refusal::RateLimited { .. }) => VerifyCode::RateLimitExceeded,
+                Some(Refusal::QuotaExceeded { .. }) => VerifyCode::QuotaExceeded,
+                Some(Refusal::UsageExceeded) => VerifyCode::UsageExceeded,
+                Some(Refusal::LaterCheck) => access,
+            };
+        }
+    }
     if code == VerifyCode::Valid {
         cached.mark_used(now_ms);
     }
-    Ok(VerifyResponse {
-        valid: code == VerifyCode::Valid,
-        code,
-        key_id: Some(state.id),
-        owner_user_id: Some(state.owner_user_id),
-        org_id: state.org_id,
-        scopes: Some(state.scopes.clone()),
-        expires_at: state.expires_ms.map(crate::domain::from_millis),
-        rotated: state.rotated && state.revoked_ms.is_some_and(|t| t > now_ms),
-        ratelimit: None,
-        quota: None,
-        remaining: None,
+    if let Some(e) = verdict.escalation {
+        record_escalation(ctx.db, state, e, ip, now_ms).await;
+    }
+    let retry_after = match verdict.refused {
+        Some(Refusal::RateLimited { retry_after_ms }) => Some(epoch_seconds_up(retry_after_ms)),
+        Some(Refusal::QuotaExceeded { reset_ms }) => Some(epoch_seconds_up(reset_ms - now_ms).max(1)),
+        _ => None,
+    };
+    Ok(Verification {
+        response: VerifyResponse {
+            valid: code == VerifyCode::Valid,
+            code,
+            key_id: Some(state.id),
+            owner_user_id: Some(state.owner_user_id),
+            org_id: state.org_id,
+            scopes: Some(state.scopes.clone()),
+            expires_at: state.expires_ms.map(crate::domain::from_millis),
+            rotated: state.rotated && state.revoked_ms.is_some_and(|t| t > now_ms),
+            ratelimit: verdict.ratelimit.as_ref().map(RateLimitInfo::from),
+            quota: verdict.quota.map(|q| QuotaInfo {
+                limit: q.limit,
+                remaining: q.remaining,
+                reset: epoch_seconds_up(q.reset_ms),
+            }),
+            remaining: verdict.remaining,
+            retry_after,
+        },
+        escalation: verdict.escalation,
     })
+}
+
+/// A key that keeps hitting its limits earns a stricter penalty; each step is a security
+/// event. A failure to record it is logged, never turned into a failed verification.
+async fn record_escalation(db: &Db, state: &KeyState, e: Escalation, ip: Option<IpAddr>, now_ms: i64) {
+    let detail = serde_json::json!({
+        "level": e.level,
+        "blocked_until": e.blocked_until_ms.map(crate::domain::from_millis)
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+    })
+    .to_string();
+    let subject = state.id.to_string();
+    let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let event = db::security_events::NewSecurityEvent {
+        kind: "ratelimit.penalty_raised",
+        subject_type: "api_key",
+        subject: &subject,
+        user_id: Some(state.owner_user_id),
+        detail: &detail,
+        ip: &ip,
+        user_agent: "",
+        at_ms: now_ms,
+    };
+    if let Err(err) = db::security_events::insert(db, &event).await {
+        tracing::warn!(key_id = state.id, error = %err, "recording a penalty escalation failed");
+    }
+    tracing::warn!(key_id = state.id, level = e.level, "rate-limit penalty raised");
 }
 
 #[cfg(test)]

@@ -21,6 +21,13 @@ pub struct TrafficConfig {
     pub credits: Option<Option<Period>>,
 }
 
+impl TrafficConfig {
+    /// No limits, quota or credits: verification need not touch traffic state at all.
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty() && self.quota.is_none() && self.credits.is_none()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateReport {
     pub name: String,
@@ -95,6 +102,8 @@ pub struct KeyTraffic {
     quota_dry: Option<i64>,
     /// The credit period (0 without refills) for which the database had nothing left.
     credits_dry: Option<i64>,
+    /// Every bucket is at rest from this instant on.
+    busy_until_ms: i64,
 }
 
 impl KeyTraffic {
@@ -105,7 +114,7 @@ impl KeyTraffic {
         }
     }
 
-    fn bucket(&mut self, name: &str) -> Bucket {
+    fn bucket(&self, name: &str) -> Bucket {
         self.buckets
             .iter()
             .find(|(n, _)| n == name)
@@ -136,6 +145,44 @@ impl KeyTraffic {
         if stored_remaining == 0 {
             self.credits_dry = Some(period_start);
         }
+    }
+
+    /// Takes the unspent quota units and credits (to hand back) and forgets what this
+    /// instance knew of the stored counters, so the next request leases afresh.
+    pub fn release_allowances(&mut self) -> (Held, Held) {
+        let held = (self.quota_held, self.credits_held);
+        self.quota_held = Held::default();
+        self.credits_held = Held::default();
+        self.stored = Stored::default();
+        self.quota_dry = None;
+        self.credits_dry = None;
+        held
+    }
+
+    /// Nothing here is worth keeping at `now_ms`: buckets at rest, no penalty, no units held.
+    pub fn is_idle(&self, now_ms: i64) -> bool {
+        self.busy_until_ms <= now_ms
+            && self.penalty.is_clear(now_ms)
+            && self.quota_held.units == 0
+            && self.credits_held.units == 0
+    }
+
+    /// What each rate limit has left at `now_ms`, without spending anything.
+    pub fn rate_status(&self, cfg: &TrafficConfig, now_ms: i64) -> Vec<RateReport> {
+        let tokens = self.penalty.tokens_per_request(now_ms);
+        cfg.rates
+            .iter()
+            .map(|(name, rate)| {
+                let d = self.bucket(name).peek_tokens(rate, now_ms, tokens);
+                RateReport {
+                    name: name.clone(),
+                    limit: rate.limit,
+                    window_seconds: rate.window.seconds(),
+                    remaining: if d.allowed { d.remaining + 1 } else { 0 },
+                    reset_ms: d.reset_ms,
+                }
+            })
+            .collect()
     }
 
     fn quota_report(&self, limit: i64, start: i64, end: i64) -> QuotaReport {
@@ -247,9 +294,10 @@ impl KeyTraffic {
             out.refused = Some(Refusal::LaterCheck);
             return Step::Done;
         }
-        for ((name, _), decision) in cfg.rates.iter().zip(&decisions) {
+        for ((name, rate), decision) in cfg.rates.iter().zip(&decisions) {
             let mut bucket = self.bucket(name);
             bucket.commit(decision);
+            self.busy_until_ms = self.busy_until_ms.max(bucket.at_rest_from_ms(rate));
             self.set_bucket(name, bucket);
         }
         if let Some(start) = quota_start {

@@ -100,6 +100,11 @@ impl Bucket {
     pub fn is_at_rest(&self, rate: &Rate, now_ms: i64) -> bool {
         self.tat <= i128::from(now_ms) * NS_PER_MS * i128::from(rate.limit.max(1))
     }
+
+    /// The instant from which the bucket is at rest.
+    pub fn at_rest_from_ms(&self, rate: &Rate) -> i64 {
+        ceil_div(self.tat, NS_PER_MS * i128::from(rate.limit.max(1))) as i64
+    }
 }
 
 #[cfg(test)]

@@ -7,3 +7,5 @@ pub mod gcra;
 pub mod penalty;
 pub mod period;
 pub mod spec;
+pub mod settings;
+pub mod table;
