@@ -14,7 +14,6 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-
 fn actor(caller: CurrentUser, client: Client) -> Actor {
     Actor {
         user: caller.user,

@@ -82,16 +82,15 @@ pub async fn return_quota(
     .map(|_| ()))
 }
 
-pub async fn credit_counters(
-    db: &Db,
-    key_id: i64,
-) -> Result<Option<CreditCounters>, sqlx::Error> {
-    with_pool!(db, |pool| sqlx::query_as::<_, CreditCounters>(
+pub async fn credit_counters(db: &Db, key_id: i64) -> Result<Option<CreditCounters>, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query_as::<_, CreditCounters>(
         "SELECT remaining, refill_interval, refill_amount, refilled_period_start FROM api_keys WHERE id = $1"
     )
     .bind(key_id)
     .fetch_optional(pool)
-    .await)
+    .await
+    })
 }
 
 /// Sets the credit balance, only if the stored one is still `seen`. True when changed.

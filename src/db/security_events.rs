@@ -29,7 +29,8 @@ pub struct SecurityEventRow {
 }
 
 pub async fn insert(db: &Db, e: &NewSecurityEvent<'_>) -> Result<(), sqlx::Error> {
-    with_pool!(db, |pool| sqlx::query(
+    with_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO security_events (kind, subject_type, subject, user_id, detail, ip, user_agent, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -43,7 +44,8 @@ pub async fn insert(db: &Db, e: &NewSecurityEvent<'_>) -> Result<(), sqlx::Error
     .bind(e.at_ms)
     .execute(pool)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// The newest events about one subject, newest first.

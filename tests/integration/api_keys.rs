@@ -2,41 +2,6 @@ use crate::harness::*;
 use keyport::domain::keys::verify::{self, VerifyRequest};
 use serde_json::{Value, json};
 
-async fn user_token(api: &Api, email: &str) -> String {
-    api.register(email, "long-enough-pw", email.split('@').next().unwrap())
-        .await;
-    api.login(email, "long-enough-pw").await.0
-}
-
-async fn create(api: &Api, token: &str, body: Value) -> Value {
-    let res = api.post_auth("/api/v1/keys", token, body).await;
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
-async fn verify_code(api: &Api, body: Value) -> Value {
-    let res = api.post("/api/v1/keys/verify", body).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
-async fn code_of(api: &Api, key: &str) -> String {
-    verify_code(api, json!({"key": key})).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn patch(api: &Api, token: &str, path: &str, body: Value) -> reqwest::Response {
-    api.http
-        .patch(format!("{}{path}", api.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn delete(api: &Api, token: &str, path: &str) -> reqwest::Response {
     api.http
         .delete(format!("{}{path}", api.base))

@@ -3,7 +3,7 @@
 
 use keyport::config::Config;
 use reqwest::{Client, Response, header, redirect::Policy};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::sync::oneshot;
@@ -363,4 +363,41 @@ impl std::io::Write for LogSink {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+// Shared steps of the key stories.
+
+pub async fn user_token(api: &Api, email: &str) -> String {
+    api.register(email, "long-enough-pw", email.split('@').next().unwrap())
+        .await;
+    api.login(email, "long-enough-pw").await.0
+}
+
+pub async fn create(api: &Api, token: &str, body: Value) -> Value {
+    let res = api.post_auth("/api/v1/keys", token, body).await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+pub async fn verify_code(api: &Api, body: Value) -> Value {
+    let res = api.post("/api/v1/keys/verify", body).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+pub async fn code_of(api: &Api, key: &str) -> String {
+    verify_code(api, json!({"key": key})).await["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+pub async fn patch(api: &Api, token: &str, path: &str, body: Value) -> reqwest::Response {
+    api.http
+        .patch(format!("{}{path}", api.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }

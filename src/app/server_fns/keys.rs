@@ -55,7 +55,6 @@ mod edge {
         ))
     }
 
-
     pub fn now() -> time::OffsetDateTime {
         time::OffsetDateTime::now_utc()
     }

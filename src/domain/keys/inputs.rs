@@ -1,7 +1,7 @@
 //! What clients send to create and edit keys.
 
-use serde::{Deserialize, Deserializer};
 use crate::app::limit_types::{QuotaSpec, RateLimitSpec, RefillSpec};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A field that may be absent (keep), null (clear) or a value (set).

@@ -13,8 +13,8 @@ use super::{ClientInfo, Timestamp, crypto::Keys, db_failure, from_millis, to_mil
 use crate::app::limit_types::KeyQuota;
 use crate::app::types::{ApiKey, IssuedKey, KeyId, KeyStatus, Role, User, UserId};
 use crate::db::{self, Db, keys::KeyRow};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
 use crate::domain::traffic::{settings, table::TrafficTable};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
 use cache::KeyCache;
 pub use inputs::{CreateKeyInput, UpdateKeyInput};
 pub use list::{KeyListQuery, KeyPage, list_keys};
@@ -93,7 +93,10 @@ pub fn status_of(row: &KeyRow, now_ms: i64) -> KeyStatus {
 /// instance holds in memory and has not written yet.
 pub fn view(row: &KeyRow, ctx: &KeyContext<'_>, now_ms: i64) -> ApiKey {
     let hash = hex_to_hash(&row.key_hash);
-    let last_used = match (row.last_used_at, hash.and_then(|h| ctx.cache.last_used_of(&h))) {
+    let last_used = match (
+        row.last_used_at,
+        hash.and_then(|h| ctx.cache.last_used_of(&h)),
+    ) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
@@ -143,22 +146,24 @@ fn live_allowance(
     now_ms: i64,
 ) -> LiveAllowance {
     let (held_quota, held_credits) = traffic.held(key_id).unwrap_or_default();
-    let quota = settings::quota_of(cols).zip(settings::quota_period(cols)).map(|(spec, period)| {
-        let (start, end) = period.bounds(now_ms);
-        let used = if cols.quota_period_start == Some(start) {
-            (cols.quota_used - held_quota.available(start)).max(0)
-        } else {
-            0
-        };
-        KeyQuota {
-            period: spec.period,
-            limit: spec.limit,
-            period_days: spec.period_days,
-            used,
-            remaining: (spec.limit - used).max(0),
-            resets_at: from_millis(end),
-        }
-    });
+    let quota = settings::quota_of(cols)
+        .zip(settings::quota_period(cols))
+        .map(|(spec, period)| {
+            let (start, end) = period.bounds(now_ms);
+            let used = if cols.quota_period_start == Some(start) {
+                (cols.quota_used - held_quota.available(start)).max(0)
+            } else {
+                0
+            };
+            KeyQuota {
+                period: spec.period,
+                limit: spec.limit,
+                period_days: spec.period_days,
+                used,
+                remaining: (spec.limit - used).max(0),
+                resets_at: from_millis(end),
+            }
+        });
     let remaining = cols.remaining.map(|stored| {
         let refill = settings::refill_period(cols).zip(cols.refill_amount);
         let start = refill.map_or(0, |(p, _)| p.bounds(now_ms).0);
@@ -396,7 +401,16 @@ async fn save(
     row: &KeyRow,
     now_ms: i64,
 ) -> AppResult<()> {
-    save_counters(ctx, actor, action, old, row, db::keys::CounterWrites::default(), now_ms).await
+    save_counters(
+        ctx,
+        actor,
+        action,
+        old,
+        row,
+        db::keys::CounterWrites::default(),
+        now_ms,
+    )
+    .await
 }
 
 /// `save`, also overwriting the stored counters `counters` names.

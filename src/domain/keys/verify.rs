@@ -289,7 +289,14 @@ pub async fn verify_key(
             let cost = req.cost.unwrap_or(1);
             verdict = ctx
                 .traffic
-                .decide(ctx.db, state.id, &state.traffic, now_ms, cost, access != VerifyCode::Valid)
+                .decide(
+                    ctx.db,
+                    state.id,
+                    &state.traffic,
+                    now_ms,
+                    cost,
+                    access != VerifyCode::Valid,
+                )
                 .await?;
             code = match verdict.refused {
                 None => VerifyCode::Valid,
@@ -308,7 +315,9 @@ pub async fn verify_key(
     }
     let retry_after = match verdict.refused {
         Some(Refusal::RateLimited { retry_after_ms }) => Some(epoch_seconds_up(retry_after_ms)),
-        Some(Refusal::QuotaExceeded { reset_ms }) => Some(epoch_seconds_up(reset_ms - now_ms).max(1)),
+        Some(Refusal::QuotaExceeded { reset_ms }) => {
+            Some(epoch_seconds_up(reset_ms - now_ms).max(1))
+        }
         _ => None,
     };
     Ok(Verification {
@@ -336,7 +345,13 @@ pub async fn verify_key(
 
 /// A key that keeps hitting its limits earns a stricter penalty; each step is a security
 /// event. A failure to record it is logged, never turned into a failed verification.
-async fn record_escalation(db: &Db, state: &KeyState, e: Escalation, ip: Option<IpAddr>, now_ms: i64) {
+async fn record_escalation(
+    db: &Db,
+    state: &KeyState,
+    e: Escalation,
+    ip: Option<IpAddr>,
+    now_ms: i64,
+) {
     let detail = serde_json::json!({
         "level": e.level,
         "blocked_until": e.blocked_until_ms.map(crate::domain::from_millis)
@@ -358,7 +373,11 @@ async fn record_escalation(db: &Db, state: &KeyState, e: Escalation, ip: Option<
     if let Err(err) = db::security_events::insert(db, &event).await {
         tracing::warn!(key_id = state.id, error = %err, "recording a penalty escalation failed");
     }
-    tracing::warn!(key_id = state.id, level = e.level, "rate-limit penalty raised");
+    tracing::warn!(
+        key_id = state.id,
+        level = e.level,
+        "rate-limit penalty raised"
+    );
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ impl Rate {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Bucket {
     tat: i128,
+    /// The limit and window `tat` is scaled for; an edited limit rescales it on next use.
+    scaled_for: Option<(u32, Window)>,
 }
 
 /// What a request would get from one bucket at one instant.
@@ -51,6 +53,7 @@ pub struct Decision {
     /// When refused: milliseconds until one token is back (at least 1).
     pub retry_after_ms: i64,
     next_tat: i128,
+    scaled_for: (u32, Window),
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -71,7 +74,7 @@ impl Bucket {
         let step = interval * i128::from(tokens.max(1));
         let now = i128::from(now_ms) * NS_PER_MS * limit;
         let span = rate.capacity().max(1) * interval; // a full bucket's worth of time
-        let tat = self.tat.max(now);
+        let tat = self.tat_for(rate, now_ms).max(now);
         let allowed = tat + interval - now <= span;
         let next_tat = if allowed { tat + step } else { tat };
         let remaining = ((now + span - next_tat) / interval).max(0) as u64;
@@ -86,6 +89,22 @@ impl Bucket {
                 to_ms(tat + interval - span - now).max(1)
             },
             next_tat,
+            scaled_for: (rate.limit, rate.window),
+        }
+    }
+
+    /// `tat` in `rate`'s scale. After an edit of the limit or window, the requests already
+    /// counted against the bucket stay counted: the debt (TAT ahead of now) is kept as a
+    /// number of emission intervals, which are one window each in the scaled units.
+    fn tat_for(&self, rate: &Rate, now_ms: i64) -> i128 {
+        match self.scaled_for {
+            Some((limit, window)) if (limit, window) != (rate.limit, rate.window) => {
+                let old_now = i128::from(now_ms) * NS_PER_MS * i128::from(limit.max(1));
+                let debt = (self.tat - old_now).max(0);
+                let new_now = i128::from(now_ms) * NS_PER_MS * i128::from(rate.limit.max(1));
+                new_now + debt * window_nanos(rate.window) / window_nanos(window)
+            }
+            _ => self.tat,
         }
     }
 
@@ -93,6 +112,7 @@ impl Bucket {
     pub fn commit(&mut self, decision: &Decision) {
         if decision.allowed {
             self.tat = decision.next_tat;
+            self.scaled_for = Some(decision.scaled_for);
         }
     }
 
@@ -149,6 +169,24 @@ mod tests {
         // one token comes back after window / limit = 20 s
         assert_eq!(refused.retry_after_ms, 20_000);
         assert_eq!(refused.reset_ms, t0 + 60_000);
+    }
+
+    #[test]
+    fn an_edited_limit_keeps_what_was_used() {
+        let t0 = 5_000_000;
+        let mut b = Bucket::default();
+        assert_eq!(drain(&mut b, &rate(2, Window::Hour, 0), t0, 10), 2);
+        // two used of a new three: one left, at once
+        assert_eq!(drain(&mut b, &rate(3, Window::Hour, 0), t0, 10), 1);
+        // three used of ten a day: seven left
+        assert_eq!(drain(&mut b, &rate(10, Window::Day, 0), t0, 100), 7);
+        // a lower limit than already used: ten counted, five allowed, so nothing until six
+        // of the old intervals (2.4 h each) have passed and four are counted
+        let r = rate(5, Window::Day, 0);
+        let old_interval = 86_400_000 / 10;
+        assert!(!b.peek(&r, t0).allowed);
+        assert!(!b.peek(&r, t0 + 6 * old_interval - 1).allowed);
+        assert!(b.peek(&r, t0 + 6 * old_interval).allowed);
     }
 
     #[test]

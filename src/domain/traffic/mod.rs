@@ -6,6 +6,6 @@ pub mod engine;
 pub mod gcra;
 pub mod penalty;
 pub mod period;
-pub mod spec;
 pub mod settings;
+pub mod spec;
 pub mod table;

@@ -248,7 +248,10 @@ mod tests {
         let cfg = config_of(&cols);
         assert_eq!(cfg.rates.len(), 1);
         assert_eq!(cfg.rates[0].1.capacity(), 5);
-        assert!(matches!(cfg.quota, Some((Period::Days { days: 14, .. }, 100))));
+        assert!(matches!(
+            cfg.quota,
+            Some((Period::Days { days: 14, .. }, 100))
+        ));
         assert_eq!(cfg.credits, Some(Some(Period::Day)));
     }
 

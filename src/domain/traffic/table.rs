@@ -143,12 +143,7 @@ impl TrafficTable {
 
 /// Leases up to `want` quota units for the period starting `period_start`. Returns the units
 /// granted and the stored usage after the lease.
-async fn lease_quota(
-    db: &Db,
-    key_id: i64,
-    period_start: i64,
-    want: i64,
-) -> AppResult<(i64, i64)> {
+async fn lease_quota(db: &Db, key_id: i64, period_start: i64, want: i64) -> AppResult<(i64, i64)> {
     for _ in 0..LEASE_ATTEMPTS {
         let Some(seen) = db::key_allowance::quota_counters(db, key_id)
             .await
@@ -182,12 +177,7 @@ async fn lease_quota(
 /// Leases up to `want` credits at `now_ms`, refilling first if a refill is due. Returns the
 /// credits granted, the refill period they belong to (0 without refills) and the stored
 /// balance after the lease.
-async fn lease_credits(
-    db: &Db,
-    key_id: i64,
-    now_ms: i64,
-    want: i64,
-) -> AppResult<(i64, i64, i64)> {
+async fn lease_credits(db: &Db, key_id: i64, now_ms: i64, want: i64) -> AppResult<(i64, i64, i64)> {
     for _ in 0..LEASE_ATTEMPTS {
         let Some(seen) = db::key_allowance::credit_counters(db, key_id)
             .await
