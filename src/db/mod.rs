@@ -1,6 +1,7 @@
 //! All SQL lives here. One SQL text serves both backends where the dialects agree (`$1`
 //! placeholders work on SQLite too); `with_pool!` type-checks each query once per backend.
 
+pub mod apis;
 pub mod attempts;
 pub mod auth_sessions;
 pub mod key_allowance;

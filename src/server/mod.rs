@@ -101,6 +101,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         crypto: Arc::new(Keys::derive(secret.expose())),
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         traffic: Arc::new(crate::domain::traffic::table::TrafficTable::default()),
+        apis: Arc::new(crate::domain::apis::directory::ApiDirectory::default()),
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),

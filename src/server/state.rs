@@ -17,6 +17,8 @@ pub struct AppState {
     pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
     /// Rate-limit buckets, penalties and leased quota and credits, per key.
     pub traffic: Arc<crate::domain::traffic::table::TrafficTable>,
+    /// The gateway's routes by API slug.
+    pub apis: Arc<crate::domain::apis::directory::ApiDirectory>,
     pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
     pub config: Arc<Config>,
     /// Behind an Arc: it is a dozen strings, and the state is cloned on every request.

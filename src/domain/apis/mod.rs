@@ -1,0 +1,3 @@
+//! The API registry: the APIs behind the gateway.
+
+pub mod directory;
