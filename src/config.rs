@@ -46,7 +46,12 @@ pub struct Config {
     pub public_url: String,
     /// Where Leptos.toml lives (site settings).
     pub leptos_toml: PathBuf,
+    /// The largest request body the gateway forwards (KEYPORT_GATEWAY_MAX_BODY_BYTES).
+    pub gateway_max_body_bytes: u64,
 }
+
+/// 10 MiB: uploads bigger than the API's 1 MiB pass, unbounded ones do not.
+pub const DEFAULT_GATEWAY_MAX_BODY: u64 = 10 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -101,6 +106,17 @@ impl Config {
                 reason: "must be at least 32 characters".into(),
             });
         }
+        let gateway_max_body_bytes = match lookup("KEYPORT_GATEWAY_MAX_BODY_BYTES") {
+            None => DEFAULT_GATEWAY_MAX_BODY,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1 << 40).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "KEYPORT_GATEWAY_MAX_BODY_BYTES",
+                    reason: "must be a number of bytes between 1 and 2^40".into(),
+                })?,
+        };
         let public_url = lookup("KEYPORT_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
@@ -117,6 +133,7 @@ impl Config {
             leptos_toml: PathBuf::from(
                 lookup("KEYPORT_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into()),
             ),
+            gateway_max_body_bytes,
         })
     }
 

@@ -28,6 +28,19 @@ pub enum ErrorCode {
     TooManyAttempts,
     ServiceUnavailable,
     InternalError,
+    // The gateway's answers, named as verification names them.
+    ApiKeyInvalid,
+    ApiKeyRevoked,
+    ApiKeyExpired,
+    ApiKeyDisabled,
+    PermissionDenied,
+    IpNotAllowed,
+    OriginNotAllowed,
+    RateLimitExceeded,
+    QuotaExceeded,
+    UsageExceeded,
+    BadGateway,
+    GatewayTimeout,
 }
 
 impl ErrorCode {
@@ -52,6 +65,18 @@ impl ErrorCode {
             Self::TooManyAttempts => "TOO_MANY_ATTEMPTS",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalError => "INTERNAL_ERROR",
+            Self::ApiKeyInvalid => "API_KEY_INVALID",
+            Self::ApiKeyRevoked => "API_KEY_REVOKED",
+            Self::ApiKeyExpired => "API_KEY_EXPIRED",
+            Self::ApiKeyDisabled => "API_KEY_DISABLED",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::IpNotAllowed => "IP_NOT_ALLOWED",
+            Self::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
+            Self::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::UsageExceeded => "USAGE_EXCEEDED",
+            Self::BadGateway => "BAD_GATEWAY",
+            Self::GatewayTimeout => "GATEWAY_TIMEOUT",
         }
     }
 
@@ -60,7 +85,14 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::InvalidJson => 400,
             Self::Unauthorized | Self::InvalidCredentials | Self::InvalidToken => 401,
+            Self::ApiKeyInvalid | Self::ApiKeyRevoked | Self::ApiKeyExpired | Self::ApiKeyDisabled => {
+                401
+            }
             Self::Forbidden | Self::CsrfFailed => 403,
+            Self::PermissionDenied | Self::IpNotAllowed | Self::OriginNotAllowed => 403,
+            Self::RateLimitExceeded | Self::QuotaExceeded | Self::UsageExceeded => 429,
+            Self::BadGateway => 502,
+            Self::GatewayTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::EmailTaken | Self::Conflict | Self::SetupRequired | Self::SetupDone => 409,

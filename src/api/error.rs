@@ -48,7 +48,7 @@ impl IntoResponse for AppError {
     }
 }
 
-fn render(err: &AppError, path: &str, request_id: &str) -> Response {
+pub(crate) fn render(err: &AppError, path: &str, request_id: &str) -> Response {
     let status =
         StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = ErrorBody {
@@ -72,7 +72,7 @@ fn render(err: &AppError, path: &str, request_id: &str) -> Response {
     res
 }
 
-fn request_id_of(req: &Request) -> Option<Arc<str>> {
+pub(crate) fn request_id_of(req: &Request) -> Option<Arc<str>> {
     req.extensions().get::<RequestId>().map(|r| r.0.clone())
 }
 

@@ -102,6 +102,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         traffic: Arc::new(crate::domain::traffic::table::TrafficTable::default()),
         apis: Arc::new(crate::domain::apis::directory::ApiDirectory::default()),
+        http: upstream_client()?,
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),
@@ -140,6 +141,13 @@ pub fn router(state: AppState) -> Router {
             portal_auth::load_portal_user,
         ));
 
+    // The gateway keeps only request ids, logging and panic safety: its bodies stream under
+    // their own cap, and its answers are the upstream's.
+    let gateway = crate::gateway::router()
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::new())
+        .layer(mw::from_fn(middleware::request_id_and_log));
+
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -153,7 +161,19 @@ pub fn router(state: AppState) -> Router {
         .layer(mw::from_fn(crate::api::error::envelope))
         .layer(mw::from_fn(middleware::security_headers))
         .layer(mw::from_fn(middleware::request_id_and_log))
+        .merge(gateway)
         .with_state(state)
+}
+
+/// The gateway's HTTP client: redirects go back to the caller as they are, and a dead
+/// upstream is noticed within the connect timeout.
+fn upstream_client() -> Result<reqwest::Client, StartError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| StartError::Io(std::io::Error::other(e)))
 }
 
 /// What every page render and server function can reach through Leptos context.

@@ -19,6 +19,8 @@ pub struct AppState {
     pub traffic: Arc<crate::domain::traffic::table::TrafficTable>,
     /// The gateway's routes by API slug.
     pub apis: Arc<crate::domain::apis::directory::ApiDirectory>,
+    /// The gateway's client to upstreams (pooled; never follows redirects).
+    pub http: reqwest::Client,
     pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
     pub config: Arc<Config>,
     /// Behind an Arc: it is a dozen strings, and the state is cloned on every request.

@@ -4,7 +4,9 @@
 mod api_auth;
 mod api_errors;
 mod api_keys;
+mod gateway;
 mod harness;
 mod ops;
 mod portal;
 mod traffic;
+mod upstream;

@@ -32,6 +32,10 @@ pub struct KeyState {
     pub rotated: bool,
     pub last_used_ms: Option<i64>,
     pub traffic: TrafficConfig,
+    /// The one API the key may call through the gateway, if bound to one.
+    pub api_id: Option<i64>,
+    /// Browser origins allowed to use the key; empty: any.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -47,6 +51,49 @@ pub enum VerifyCode {
     UsageExceeded,
     PermissionDenied,
     IpNotAllowed,
+    /// Gateway calls only: the browser origin is not among the key's allowed origins.
+    OriginNotAllowed,
+}
+
+impl VerifyCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyCode::Valid => "VALID",
+            VerifyCode::ApiKeyInvalid => "API_KEY_INVALID",
+            VerifyCode::ApiKeyRevoked => "API_KEY_REVOKED",
+            VerifyCode::ApiKeyExpired => "API_KEY_EXPIRED",
+            VerifyCode::ApiKeyDisabled => "API_KEY_DISABLED",
+            VerifyCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            VerifyCode::QuotaExceeded => "QUOTA_EXCEEDED",
+            VerifyCode::UsageExceeded => "USAGE_EXCEEDED",
+            VerifyCode::PermissionDenied => "PERMISSION_DENIED",
+            VerifyCode::IpNotAllowed => "IP_NOT_ALLOWED",
+            VerifyCode::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
+        }
+    }
+}
+
+/// What a gateway call adds to a verification: the API called and the browser origin.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Call<'a> {
+    pub api: Option<&'a crate::domain::apis::directory::ApiRoute>,
+    pub origin: Option<&'a str>,
+}
+
+/// The key's binding to an API and its browser origins, checked after scopes and IP.
+fn check_call(state: &KeyState, call: &Call<'_>) -> VerifyCode {
+    if let (Some(bound), Some(api)) = (state.api_id, call.api)
+        && bound != api.id
+    {
+        return VerifyCode::PermissionDenied;
+    }
+    if let Some(origin) = call.origin
+        && !state.allowed_origins.is_empty()
+        && !state.allowed_origins.iter().any(|o| o == origin)
+    {
+        return VerifyCode::OriginNotAllowed;
+    }
+    VerifyCode::Valid
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -196,6 +243,8 @@ pub fn state_from_row(row: &db::keys::KeyRow) -> KeyState {
         rotated: row.rotated_to_id.is_some(),
         last_used_ms: row.last_used_at,
         traffic: crate::domain::traffic::settings::config_of(&row.traffic),
+        api_id: row.api_id,
+        allowed_origins: serde_json::from_str(&row.allowed_origins).unwrap_or_default(),
     }
 }
 
@@ -269,6 +318,18 @@ pub async fn verify_key(
     peer_ip: Option<IpAddr>,
     now_ms: i64,
 ) -> AppResult<Verification> {
+    verify_call(ctx, req, peer_ip, now_ms, &Call::default()).await
+}
+
+/// `verify_key` for a call through the gateway: the key must be good for that API and
+/// origin, and a key without limits of its own gets the API's default limits.
+pub async fn verify_call(
+    ctx: &KeyContext<'_>,
+    req: &VerifyRequest,
+    peer_ip: Option<IpAddr>,
+    now_ms: i64,
+    call: &Call<'_>,
+) -> AppResult<Verification> {
     let Some(cached) = resolve(ctx.db, ctx.crypto, ctx.cache, &req.key).await? else {
         return Ok(Verification {
             response: invalid(VerifyCode::ApiKeyInvalid),
@@ -281,18 +342,32 @@ pub async fn verify_key(
         None => peer_ip,
     };
     let mut code = check_status(state, now_ms);
-    let access = check_access(state, &req.scopes, ip);
+    let access = match check_access(state, &req.scopes, ip) {
+        VerifyCode::Valid => check_call(state, call),
+        refused => refused,
+    };
+    let api_defaults;
+    let traffic = match call.api {
+        Some(api) if state.traffic.rates.is_empty() && !api.default_rates.is_empty() => {
+            api_defaults = TrafficConfig {
+                rates: api.default_rates.clone(),
+                ..state.traffic.clone()
+            };
+            &api_defaults
+        }
+        _ => &state.traffic,
+    };
     let mut verdict = Verdict::default();
     if code == VerifyCode::Valid {
         code = access;
-        if !state.traffic.is_empty() {
+        if !traffic.is_empty() {
             let cost = req.cost.unwrap_or(1);
             verdict = ctx
                 .traffic
                 .decide(
                     ctx.db,
                     state.id,
-                    &state.traffic,
+                    traffic,
                     now_ms,
                     cost,
                     access != VerifyCode::Valid,
