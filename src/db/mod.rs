@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod auth_sessions;
 pub mod keys;
+pub mod usage;
 pub mod users;
 pub mod web_sessions;
 
