@@ -7,3 +7,4 @@ mod api_keys;
 mod harness;
 mod ops;
 mod portal;
+mod usage;
