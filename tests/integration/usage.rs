@@ -8,10 +8,10 @@ use keyport::domain::usage::{UsageEvent, UsageSource, purge_older_than};
 fn event(i: usize, at_ms: i64) -> UsageEvent {
     UsageEvent {
         at_ms,
-        key_id: (i % 3 != 0).then_some(i as i64),
+        key_id: (!i.is_multiple_of(3)).then_some(i as i64),
         owner_user_id: Some(1),
-        api_id: (i % 2 == 0).then_some(5),
-        source: if i % 2 == 0 {
+        api_id: i.is_multiple_of(2).then_some(5),
+        source: if i.is_multiple_of(2) {
             UsageSource::Gateway
         } else {
             UsageSource::Verify

@@ -36,7 +36,10 @@ impl Default for UsageSettings {
         Self {
             queue_capacity: 100_000,
             flush_interval: Duration::from_millis(500),
-            max_batch: 5_000,
+            // Each transaction rewrites most leaf pages of the (key_id, created_at) index, so
+            // fewer, larger transactions are what makes SQLite fast: 5,000 events per write
+            // measured ~55,000 events/s, 50,000 ~150,000. The interval still bounds the wait.
+            max_batch: 50_000,
             // 100 + 200 + 400 + 800 ms: rides out a short database hiccup while the queue
             // (100,000 events, seconds of peak traffic) absorbs what arrives meanwhile.
             retries: 4,

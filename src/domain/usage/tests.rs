@@ -78,7 +78,13 @@ async fn wait_for_count(db: &Db, want: i64) {
 #[tokio::test]
 async fn every_recorded_event_is_stored_by_shutdown() {
     let t = TempDb::new().await;
-    let recorder = UsageRecorder::start(t.db.clone(), settings());
+    let recorder = UsageRecorder::start(
+        t.db.clone(),
+        UsageSettings {
+            max_batch: 5_000,
+            ..settings()
+        },
+    );
     let n = 12_345; // two full batches and a partial one
     for i in 0..n {
         recorder.record(event(i));
