@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (make bench):
 #  1. domain verification of cached keys, ns/op (cargo bench --bench verify);
-#  2. HTTP POST /api/v1/keys/verify over 10,000 distinct keys vs GET /healthz on the same
+#  2. usage ingestion through the recorder, events/s (cargo bench --bench ingest): SQLite, then
+#     PostgreSQL on a throwaway cluster (5 rounds of 500,000, medians reported);
+#  3. HTTP POST /api/v1/keys/verify over 10,000 distinct keys vs GET /healthz on the same
 #     release server in the same run: requests/s, the ratio, p50/p99 latency (wrk, 3 rounds,
 #     medians reported).
 set -euo pipefail
@@ -18,6 +20,13 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 echo "==> domain verify"
 cargo bench --features ssr --bench verify 2>/dev/null | grep -E '^domain verify'
+
+echo "==> usage ingest"
+cargo bench --features ssr --bench ingest -- sqlite 2>/dev/null | grep -E '^usage ingest sqlite:'
+scripts/ensure-tools.sh --postgres >/dev/null
+# shellcheck disable=SC2016  # expanded by the inner shell, once with-postgres.sh has set it
+scripts/with-postgres.sh bash -c 'KEYPORT_BENCH_PG_URL="${KEYPORT_TEST_DATABASE_URL}" cargo bench --features ssr --bench ingest -- postgres' 2>/dev/null |
+  grep -E '^usage ingest postgres:'
 
 echo "==> HTTP verify vs healthz (${KEYS} keys, ${CONNECTIONS} connections, ${DURATION} x ${ROUNDS} rounds)"
 [[ -x target/release/keyport ]] || scripts/build.sh

@@ -48,6 +48,13 @@ pub struct Config {
     pub leptos_toml: PathBuf,
     /// The largest request body the gateway forwards (KEYPORT_GATEWAY_MAX_BODY_BYTES).
     pub gateway_max_body_bytes: u64,
+    /// Raw usage events older than this many days are purged (1..=3650).
+    pub usage_retention_days: u32,
+    /// Usage events waiting to be written; when full, new events are dropped and counted.
+    pub usage_queue_capacity: usize,
+    /// The longest a usage event waits in memory before it is written (10..=1000 ms): the
+    /// most a crash can lose.
+    pub usage_flush_ms: u64,
 }
 
 /// 10 MiB: uploads bigger than the API's 1 MiB pass, unbounded ones do not.
@@ -121,6 +128,11 @@ impl Config {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_string();
+        let usage_retention_days =
+            bounded_number(&lookup, "KEYPORT_USAGE_RETENTION_DAYS", 90, 1..=3650)?;
+        let usage_queue_capacity =
+            bounded_number(&lookup, "KEYPORT_USAGE_QUEUE", 100_000, 1000..=10_000_000)?;
+        let usage_flush_ms = bounded_number(&lookup, "KEYPORT_USAGE_FLUSH_MS", 500, 10..=1000)?;
         Ok(Self {
             addr,
             database_url,
@@ -134,11 +146,43 @@ impl Config {
                 lookup("KEYPORT_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into()),
             ),
             gateway_max_body_bytes,
+            usage_retention_days,
+            usage_queue_capacity,
+            usage_flush_ms,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// A whole number from `name`, `default` when unset; outside `range` is a configuration error.
+fn bounded_number<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+{
+    let Some(text) = lookup(name) else {
+        return Ok(default);
+    };
+    let invalid = || ConfigError::Invalid {
+        name,
+        reason: format!(
+            "expected a whole number from {} to {}, got {text:?}",
+            range.start(),
+            range.end()
+        ),
+    };
+    let value: T = text.trim().parse().map_err(|_| invalid())?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid())
     }
 }
 
@@ -216,6 +260,46 @@ mod tests {
         assert!(config(&[("KEYPORT_DATABASE_URL", "mysql://x")]).is_err());
         assert!(config(&[("KEYPORT_LOG_FORMAT", "xml")]).is_err());
         assert!(config(&[("KEYPORT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn usage_settings_default_and_bounds() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.usage_retention_days, 90);
+        assert_eq!(c.usage_queue_capacity, 100_000);
+        assert_eq!(c.usage_flush_ms, 500);
+
+        let c = config(&[
+            ("KEYPORT_USAGE_RETENTION_DAYS", "3650"),
+            ("KEYPORT_USAGE_QUEUE", "1000"),
+            ("KEYPORT_USAGE_FLUSH_MS", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.usage_retention_days,
+                c.usage_queue_capacity,
+                c.usage_flush_ms
+            ),
+            (3650, 1000, 1000)
+        );
+
+        for (name, bad) in [
+            ("KEYPORT_USAGE_RETENTION_DAYS", "0"),
+            ("KEYPORT_USAGE_RETENTION_DAYS", "3651"),
+            ("KEYPORT_USAGE_RETENTION_DAYS", "-1"),
+            ("KEYPORT_USAGE_QUEUE", "999"),
+            ("KEYPORT_USAGE_QUEUE", "10000001"),
+            ("KEYPORT_USAGE_QUEUE", "lots"),
+            ("KEYPORT_USAGE_FLUSH_MS", "9"),
+            ("KEYPORT_USAGE_FLUSH_MS", "1001"),
+            ("KEYPORT_USAGE_FLUSH_MS", "0.5"),
+        ] {
+            match config(&[(name, bad)]) {
+                Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{bad}"),
+                Ok(_) => panic!("{name}={bad} was accepted"),
+            }
+        }
     }
 
     #[test]

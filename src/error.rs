@@ -85,9 +85,10 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::InvalidJson => 400,
             Self::Unauthorized | Self::InvalidCredentials | Self::InvalidToken => 401,
-            Self::ApiKeyInvalid | Self::ApiKeyRevoked | Self::ApiKeyExpired | Self::ApiKeyDisabled => {
-                401
-            }
+            Self::ApiKeyInvalid
+            | Self::ApiKeyRevoked
+            | Self::ApiKeyExpired
+            | Self::ApiKeyDisabled => 401,
             Self::Forbidden | Self::CsrfFailed => 403,
             Self::PermissionDenied | Self::IpNotAllowed | Self::OriginNotAllowed => 403,
             Self::RateLimitExceeded | Self::QuotaExceeded | Self::UsageExceeded => 429,

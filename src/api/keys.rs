@@ -8,9 +8,10 @@ use crate::domain::keys::{
     self, Actor, CreateKeyInput, KeyListQuery, KeyPage, UpdateKeyInput, verify,
 };
 use crate::domain::to_millis;
+use crate::domain::usage::{UsageEvent, UsageSource};
 use crate::error::{AppError, Validator};
 use crate::server::state::AppState;
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -210,8 +211,10 @@ pub async fn keys_rotate(
 pub async fn keys_verify(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<verify::VerifyRequest>,
-) -> Result<Json<verify::VerifyResponse>, AppError> {
+) -> Result<axum::response::Response, AppError> {
+    let started = std::time::Instant::now();
     let mut v = Validator::default();
     v.check(
         req.ip
@@ -241,11 +244,42 @@ pub async fn keys_verify(
         "must be between 0 and 1000000",
     );
     v.finish()?;
-    let peer = Some(peer.ip());
     let now_ms = to_millis(OffsetDateTime::now_utc());
-    Ok(Json(
-        verify::verify_key(&state.key_ctx(), &req, peer, now_ms)
-            .await?
-            .response,
-    ))
+    let answer = verify::verify_key(&state.key_ctx(), &req, Some(peer.ip()), now_ms)
+        .await?
+        .response;
+    // Serialized here rather than by `Json`, so the usage record has the answer's size.
+    let body = serde_json::to_vec(&answer).map_err(|_| AppError::internal())?;
+    state.usage.record(UsageEvent {
+        at_ms: now_ms,
+        key_id: answer.key_id,
+        owner_user_id: answer.owner_user_id,
+        api_id: None,
+        source: UsageSource::Verify,
+        endpoint: req.endpoint.clone().unwrap_or_default(),
+        code: answer.code.as_str(),
+        status: 200,
+        latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+        request_bytes: headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        response_bytes: body.len() as i64,
+        // The consumer's address when the caller names it (a gateway verifying for them).
+        ip: req.ip.clone().unwrap_or_else(|| peer.ip().to_string()),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    });
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }

@@ -12,6 +12,7 @@ pub mod stats;
 pub mod throttle;
 pub mod tokens;
 pub mod traffic;
+pub mod usage;
 
 use crate::error::AppError;
 use time::OffsetDateTime;

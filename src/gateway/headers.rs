@@ -38,10 +38,7 @@ pub fn forwardable(headers: &HeaderMap, extra_drop: &[&str]) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let n = name.as_str();
-        if NOT_FORWARDED.contains(&n)
-            || extra_drop.contains(&n)
-            || named.iter().any(|c| c == n)
-        {
+        if NOT_FORWARDED.contains(&n) || extra_drop.contains(&n) || named.iter().any(|c| c == n) {
             continue;
         }
         out.append(name.clone(), value.clone());
@@ -126,7 +123,10 @@ mod tests {
     #[test]
     fn hop_by_hop_and_connection_named_headers_stay_behind() {
         let mut h = HeaderMap::new();
-        h.insert("connection", HeaderValue::from_static("keep-alive, X-Secret-Hop"));
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, X-Secret-Hop"),
+        );
         h.insert("x-secret-hop", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert("x-api-key", HeaderValue::from_static("kp_secret"));

@@ -235,14 +235,7 @@ async fn forward(
         api: Some(&route),
         origin: origin_text,
     };
-    let verdict = match verify_call(
-        &state.key_ctx(),
-        &verify,
-        Some(peer.ip()),
-        now_ms,
-        &call,
-    )
-    .await
+    let verdict = match verify_call(&state.key_ctx(), &verify, Some(peer.ip()), now_ms, &call).await
     {
         Ok(v) => v.response,
         Err(err) => return answer_here(&state, record, &err, path, &request_id, cors),
@@ -274,7 +267,17 @@ async fn forward(
 
     let upstream = upstream_url(&route, rest, uri.query());
     let meter = Arc::new(RequestMeter::default());
-    match send(&state, &route, req, &upstream, peer, &request_id, meter.clone()).await {
+    match send(
+        &state,
+        &route,
+        req,
+        &upstream,
+        peer,
+        &request_id,
+        meter.clone(),
+    )
+    .await
+    {
         Ok(up) => {
             record.request_bytes = meter.bytes.load(Ordering::Relaxed);
             record.status = up.status().as_u16();
@@ -307,10 +310,9 @@ async fn forward(
                     ErrorCode::GatewayTimeout,
                     "The upstream did not answer in time.",
                 ),
-                Failure::Unreachable => AppError::new(
-                    ErrorCode::BadGateway,
-                    "The upstream could not be reached.",
-                ),
+                Failure::Unreachable => {
+                    AppError::new(ErrorCode::BadGateway, "The upstream could not be reached.")
+                }
             };
             answer_here(&state, record, &err, path, &request_id, |h| {
                 decorate(h, &verdict)

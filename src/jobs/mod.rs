@@ -28,15 +28,28 @@ pub fn spawn(state: AppState) -> Jobs {
     Jobs { stop, handles }
 }
 
-/// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago
-/// and sign-in attempts older than 90 days, so these tables stay small.
+/// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago,
+/// sign-in attempts older than 90 days and usage events past their retention, so these
+/// tables stay small.
 async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
-            _ = tick.tick() => sweep(&state.db, crate::domain::to_millis(time::OffsetDateTime::now_utc())).await,
+            _ = tick.tick() => {
+                let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+                sweep(&state.db, now_ms).await;
+                purge_usage(&state.db, now_ms, state.config.usage_retention_days).await;
+            }
             _ = stopped.changed() => break,
         }
+    }
+}
+
+async fn purge_usage(db: &crate::db::Db, now_ms: i64, retention_days: u32) {
+    match crate::domain::usage::purge_older_than(db, now_ms, retention_days).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, retention_days, "purged old usage events"),
+        Err(e) => tracing::warn!(error = %e, "purging old usage events failed"),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod state;
 use crate::app::{App, shell};
 use crate::config::{Config, LogFormat, load_or_create_secret};
 use crate::db::Db;
+use crate::domain::usage::{UsageRecorder, UsageSettings};
 use crate::domain::{crypto::Keys, setup};
 use axum::{
     Router,
@@ -96,6 +97,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         .map_err(StartError::Admin)?;
     let mut leptos_options = leptos_options(&config.leptos_toml)?;
     leptos_options.site_addr = config.addr;
+    let usage = UsageRecorder::start(db.clone(), UsageSettings::from_config(&config));
     Ok(AppState {
         db,
         crypto: Arc::new(Keys::derive(secret.expose())),
@@ -108,6 +110,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         leptos_options: Arc::new(leptos_options),
         started_at: Instant::now(),
         setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
+        usage,
     })
 }
 
@@ -236,8 +239,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// A server bound to a port, running until `shutdown` resolves; then it drains requests
-/// and closes the database.
+/// A server bound to a port, running until `shutdown` resolves; then it drains requests,
+/// stops the jobs, stores the queued usage events and closes the database.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -245,6 +248,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let db = state.db.clone();
     let traffic = state.traffic.clone();
+    let usage = state.usage.clone();
     let jobs = crate::jobs::spawn(state.clone());
     let app = router(state);
     axum::serve(
@@ -258,6 +262,8 @@ pub async fn serve(
     if failed > 0 {
         tracing::warn!(keys = failed, "some leased units could not be handed back");
     }
+    // Only now: every request that could record an event has finished.
+    usage.shutdown().await;
     db.close().await;
     Ok(())
 }

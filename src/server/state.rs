@@ -28,6 +28,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// Set once the first account exists; it never goes back.
     pub setup_done: Arc<AtomicBool>,
+    /// Queues usage events for the batch writer; `serve` shuts it down after the last request.
+    pub usage: crate::domain::usage::UsageRecorder,
 }
 
 impl AppState {

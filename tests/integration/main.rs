@@ -10,3 +10,4 @@ mod ops;
 mod portal;
 mod traffic;
 mod upstream;
+mod usage;

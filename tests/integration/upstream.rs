@@ -60,7 +60,7 @@ async fn big(axum::extract::Path(n): axum::extract::Path<usize>) -> Response {
 impl Upstream {
     pub async fn start() -> Self {
         let app = Router::new()
-            .route("/never", any(|| std::future::pending::<&'static str>()))
+            .route("/never", any(std::future::pending::<&'static str>))
             .route("/big/{n}", get(big))
             .route(
                 "/moved",
@@ -68,7 +68,13 @@ impl Upstream {
             )
             .route(
                 "/teapot",
-                get(|| async { (StatusCode::IM_A_TEAPOT, [("x-upstream", "yes")], "short and stout") }),
+                get(|| async {
+                    (
+                        StatusCode::IM_A_TEAPOT,
+                        [("x-upstream", "yes")],
+                        "short and stout",
+                    )
+                }),
             )
             .fallback(echo);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

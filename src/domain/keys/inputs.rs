@@ -40,9 +40,10 @@ pub struct CreateKeyInput {
     /// Admins only: issue the key for another user.
     #[serde(default)]
     pub owner_user_id: Option<i64>,
-    /// Organizations and APIs arrive in later releases; must be null for now.
+    /// Organizations arrive in a later release; must be null for now.
     #[serde(default)]
     pub org_id: Option<i64>,
+    /// Binds the key to one API: the gateway refuses it on any other (PERMISSION_DENIED).
     #[serde(default)]
     pub api_id: Option<i64>,
     /// `[a-z0-9]{2,12}`; default `kp`.

@@ -282,9 +282,6 @@ pub async fn create_key(
     if input.org_id.is_some() {
         unsupported.push(not_supported("org_id", "organizations"));
     }
-    if input.api_id.is_some() {
-        unsupported.push(not_supported("api_id", "the API registry"));
-    }
     let now_ms = to_millis(now);
     let traffic = settings::for_create(
         &mut v,
@@ -322,6 +319,17 @@ pub async fn create_key(
         }]));
     }
 
+    if let Some(api_id) = input.api_id
+        && db::apis::find(ctx.db, api_id)
+            .await
+            .map_err(db_failure)?
+            .is_none()
+    {
+        return Err(AppError::validation(vec![FieldError {
+            field: "body.api_id".into(),
+            message: "no such API".into(),
+        }]));
+    }
     let (plaintext, key_hash, last4) = new_material(ctx.crypto, &prefix);
     let mut row = KeyRow {
         id: 0,
@@ -337,7 +345,7 @@ pub async fn create_key(
         allowed_origins: json_list(&allowed_origins),
         owner_user_id: owner,
         org_id: None,
-        api_id: None,
+        api_id: input.api_id,
         created_by: Some(actor.user.id.0),
         enabled: true,
         created_at: now_ms,
