@@ -10,14 +10,17 @@ use crate::server::state::AppState;
 use axum::{Json, extract::State, http::StatusCode};
 use time::OffsetDateTime;
 
-/// The acting admin. A `manage:keys` management key may read the registry (to pick an API
-/// for a key) but not change it.
+/// The acting admin, checked before the body is read so that others get 403 whatever they
+/// send. A `manage:keys` management key may read the registry (to pick an API for a key) but
+/// not change it.
 fn writer(caller: CurrentUser, client: Client) -> Result<Actor, AppError> {
     caller.require_account_access()?;
-    Ok(Actor {
+    let actor = Actor {
         user: caller.user,
         client: client.0,
-    })
+    };
+    apis::require_admin(&actor)?;
+    Ok(actor)
 }
 
 #[utoipa::path(get, path = "/api/v1/apis", tag = "apis", security(("bearer" = [])),
@@ -48,15 +51,11 @@ pub async fn apis_create(
     State(state): State<AppState>,
     caller: CurrentUser,
     client: Client,
-    ApiJson(input): ApiJson<CreateApiInput>,
+    input: Result<ApiJson<CreateApiInput>, AppError>,
 ) -> Result<(StatusCode, Json<Api>), AppError> {
-    let api = apis::create_api(
-        &state.api_ctx(),
-        &writer(caller, client)?,
-        input,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let actor = writer(caller, client)?;
+    let ApiJson(input) = input?;
+    let api = apis::create_api(&state.api_ctx(), &actor, input, OffsetDateTime::now_utc()).await?;
     Ok((StatusCode::CREATED, Json(api)))
 }
 
@@ -90,12 +89,14 @@ pub async fn apis_update(
     caller: CurrentUser,
     client: Client,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(input): ApiJson<UpdateApiInput>,
+    input: Result<ApiJson<UpdateApiInput>, AppError>,
 ) -> Result<Json<Api>, AppError> {
+    let actor = writer(caller, client)?;
+    let ApiJson(input) = input?;
     Ok(Json(
         apis::update_api(
             &state.api_ctx(),
-            &writer(caller, client)?,
+            &actor,
             ApiId(id),
             input,
             OffsetDateTime::now_utc(),
