@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Forbidden,
     CsrfFailed,
     EmailTaken,
+    /// Another API already has this slug.
+    SlugTaken,
     Conflict,
     SetupRequired,
     SetupDone,
@@ -59,6 +61,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::CsrfFailed => "CSRF_FAILED",
             Self::EmailTaken => "EMAIL_TAKEN",
+            Self::SlugTaken => "SLUG_TAKEN",
             Self::Conflict => "CONFLICT",
             Self::SetupRequired => "SETUP_REQUIRED",
             Self::SetupDone => "SETUP_DONE",
@@ -96,7 +99,11 @@ impl ErrorCode {
             Self::GatewayTimeout => 504,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
-            Self::EmailTaken | Self::Conflict | Self::SetupRequired | Self::SetupDone => 409,
+            Self::EmailTaken
+            | Self::SlugTaken
+            | Self::Conflict
+            | Self::SetupRequired
+            | Self::SetupDone => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ValidationError => 422,

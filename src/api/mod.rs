@@ -1,6 +1,7 @@
 //! The REST API under /api/v1 (see the contract). Handlers stay thin: extract, call the
 //! domain, answer.
 
+pub mod apis;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -26,6 +27,7 @@ use utoipa::{
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
+        apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -35,6 +37,7 @@ use utoipa::{
         (name = "users", description = "The caller's own account"),
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
+        (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
     )
 )]
 pub struct ApiDoc;
@@ -89,6 +92,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/keys/{id}/revoke", post(keys::keys_revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::keys_rotate))
+        .route("/api/v1/apis", get(apis::apis_list).post(apis::apis_create))
+        .route(
+            "/api/v1/apis/{id}",
+            get(apis::apis_get)
+                .patch(apis::apis_update)
+                .delete(apis::apis_delete),
+        )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
 }

@@ -54,6 +54,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/apis") view=pages::apis::ApisPage ssr=SsrMode::Async/>
+                <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
             </Routes>

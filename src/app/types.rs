@@ -220,6 +220,66 @@ pub struct IssuedKey {
     pub key: String,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct ApiId(pub i64);
+
+/// An API behind the gateway, as everyone signed in sees it (developers pick one for their
+/// keys; admins manage them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Api {
+    #[cfg_attr(feature = "ssr", schema(value_type = i64, example = 1))]
+    pub id: ApiId,
+    #[cfg_attr(feature = "ssr", schema(example = "Tickets"))]
+    pub name: String,
+    /// The gateway serves the API at `/gw/{slug}/`.
+    #[cfg_attr(feature = "ssr", schema(example = "tickets"))]
+    pub slug: String,
+    pub description: String,
+    /// Where the gateway forwards calls; the path after `/gw/{slug}` is appended.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "https://tickets.internal.example.com/v2")
+    )]
+    pub upstream_url: String,
+    /// Limits for keys that have none of their own.
+    pub default_rate_limits: Vec<crate::app::limit_types::RateLimitSpec>,
+    /// How long the gateway waits for the upstream.
+    #[cfg_attr(feature = "ssr", schema(example = 30000))]
+    pub timeout_ms: i64,
+    /// A disabled API is not served by the gateway.
+    pub enabled: bool,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+    /// Where consumers call it on this server.
+    #[cfg_attr(feature = "ssr", schema(example = "/gw/tickets/"))]
+    pub gateway_path: String,
+}
+
+impl Api {
+    pub fn gateway_path_of(slug: &str) -> String {
+        format!("/gw/{slug}/")
+    }
+}
+
+/// A page of APIs (`GET /apis`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiPage {
+    pub items: Vec<Api>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

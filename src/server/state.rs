@@ -43,6 +43,14 @@ impl AppState {
         }
     }
 
+    /// The services API-registry operations need, borrowed from the state.
+    pub fn api_ctx(&self) -> crate::domain::apis::ApiContext<'_> {
+        crate::domain::apis::ApiContext {
+            db: &self.db,
+            directory: &self.apis,
+        }
+    }
+
     pub fn setup_done(&self) -> bool {
         self.setup_done.load(Ordering::Relaxed)
     }

@@ -4,6 +4,7 @@
 mod api_auth;
 mod api_errors;
 mod api_keys;
+mod apis;
 mod gateway;
 mod harness;
 mod ops;

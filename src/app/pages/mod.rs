@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod docs;

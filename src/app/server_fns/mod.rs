@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod keys;
