@@ -129,11 +129,14 @@ impl<'a> From<&'a [UsageEvent]> for Columns<'a> {
     }
 }
 
-/// Deletes up to `limit` events created before `cutoff_ms` (oldest ids first); returns how
-/// many went. Bounded so a large backlog is removed in short transactions.
+/// Deletes up to `limit` events created before `cutoff_ms` (oldest first); returns how many
+/// went. Bounded so a large backlog is removed in short transactions.
 pub async fn delete_before(db: &Db, cutoff_ms: i64, limit: i64) -> Result<u64, sqlx::Error> {
+    // ORDER BY created_at, not id: SQLite then walks the created_at index and stops at the
+    // cutoff; with ORDER BY id it scans the table in rowid order, the whole table when
+    // nothing is old enough (the usual hourly case).
     const SQL: &str = "DELETE FROM usage_events WHERE id IN
-                       (SELECT id FROM usage_events WHERE created_at < $1 ORDER BY id LIMIT $2)";
+                       (SELECT id FROM usage_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)";
     with_pool!(db, |pool| sqlx::query(SQL)
         .bind(cutoff_ms)
         .bind(limit)

@@ -91,7 +91,6 @@ pub struct UsageRecorder {
 #[derive(Debug)]
 struct Inner {
     tx: mpsc::Sender<UsageEvent>,
-    capacity: usize,
     // The writer task holds its own Arc of these, not of `Inner`: `tx` lives here, and the
     // channel must close when the last recorder goes.
     counters: Arc<Counters>,
@@ -119,15 +118,13 @@ impl UsageRecorder {
 
     /// A recorder and its writer, not started: events queue up (to capacity) until it is.
     pub fn new(settings: UsageSettings) -> (Self, UsageWriter) {
-        let capacity = settings.queue_capacity.max(1);
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let (stop_tx, stop_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
         let recorder = Self {
             inner: Arc::new(Inner {
                 tx,
-                capacity,
                 counters: counters.clone(),
                 stop: Mutex::new(Some((stop_tx, done_rx))),
             }),
@@ -161,7 +158,7 @@ impl UsageRecorder {
             written: c.written.load(Relaxed),
             dropped: c.dropped.load(Relaxed),
             write_failures: c.write_failures.load(Relaxed),
-            queued: (self.inner.capacity - self.inner.tx.capacity()) as u64,
+            queued: (self.inner.tx.max_capacity() - self.inner.tx.capacity()) as u64,
         }
     }
 
@@ -195,6 +192,9 @@ impl UsageWriter {
         let max_batch = settings.max_batch.max(1);
         let mut batch = Vec::with_capacity(max_batch);
         let mut deadline: Option<Instant> = None;
+        // When a write ends with events already queued, they arrived while it ran: their
+        // interval started with the write, not when we get to them.
+        let mut waiting_since: Option<Instant> = None;
         let mut stopping = false;
         let mut dropped_seen = 0;
         loop {
@@ -211,21 +211,23 @@ impl UsageWriter {
                         break; // closed and drained
                     }
                     if deadline.is_none() {
-                        deadline = Some(Instant::now() + settings.flush_interval);
+                        let since = waiting_since.take().unwrap_or_else(Instant::now);
+                        deadline = Some(since + settings.flush_interval);
                     }
                     if batch.len() >= max_batch {
-                        write(&db, &mut batch, &counters, &settings).await;
+                        waiting_since = write(&db, &mut batch, &counters, &settings, &rx).await;
                         deadline = None;
+                        report_drops(&counters, &mut dropped_seen);
                     }
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => {
-                    write(&db, &mut batch, &counters, &settings).await;
+                    waiting_since = write(&db, &mut batch, &counters, &settings, &rx).await;
                     deadline = None;
+                    report_drops(&counters, &mut dropped_seen);
                 }
             }
-            report_drops(&counters, &mut dropped_seen);
         }
-        write(&db, &mut batch, &counters, &settings).await;
+        write(&db, &mut batch, &counters, &settings, &rx).await;
         report_drops(&counters, &mut dropped_seen);
         tracing::info!(
             recorded = counters.recorded.load(Relaxed),
@@ -244,16 +246,19 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Stores `batch` (then empties it), retrying with backoff; a batch that still fails is
-/// dropped and counted, so a database outage cannot grow memory without bound.
+/// dropped and counted, so a database outage cannot grow memory without bound. Returns when
+/// it started if events queued up meanwhile.
 async fn write(
     db: &Db,
     batch: &mut Vec<UsageEvent>,
     counters: &Counters,
     settings: &UsageSettings,
-) {
+    rx: &mpsc::Receiver<UsageEvent>,
+) -> Option<Instant> {
     if batch.is_empty() {
-        return;
+        return None;
     }
+    let started = Instant::now();
     batch.iter_mut().for_each(sanitize);
     let mut backoff = settings.retry_backoff;
     let mut attempt = 0;
@@ -278,9 +283,10 @@ async fn write(
         }
     }
     batch.clear();
+    (!rx.is_empty()).then_some(started)
 }
 
-/// One log line per batch at most, however many `record` calls were refused meanwhile.
+/// One log line per write at most, however many events were lost meanwhile.
 fn report_drops(counters: &Counters, seen: &mut u64) {
     let dropped = counters.dropped.load(Relaxed);
     if dropped > *seen {

@@ -102,6 +102,44 @@ async fn every_recorded_event_is_stored_by_shutdown() {
     recorder.shutdown().await; // a second call returns at once
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_racing_shutdown_are_either_stored_or_counted_as_dropped() {
+    let t = TempDb::new().await;
+    let recorder = UsageRecorder::start(
+        t.db.clone(),
+        UsageSettings {
+            max_batch: 1_000,
+            ..settings()
+        },
+    );
+    let per_task = 20_000;
+    let producers: Vec<_> = (0..4)
+        .map(|_| {
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    recorder.record(event(i));
+                    if i % 500 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Shut down mid-stream: some events are in, some still to come.
+    while recorder.stats().recorded < 20_000 {
+        tokio::task::yield_now().await;
+    }
+    recorder.shutdown().await;
+    for p in producers {
+        p.await.unwrap();
+    }
+    let stats = recorder.stats();
+    assert_eq!(stats.recorded + stats.dropped, 4 * per_task as u64);
+    assert_eq!(stats.written, stats.recorded);
+    assert_eq!(count(&t.db).await as u64, stats.recorded);
+}
+
 #[tokio::test]
 async fn batches_around_the_sqlite_parameter_limit_store_every_row() {
     let t = TempDb::new().await;
