@@ -5,6 +5,7 @@ mod api_auth;
 mod api_errors;
 mod api_keys;
 mod apis;
+mod apis_portal;
 mod gateway;
 mod harness;
 mod ops;
