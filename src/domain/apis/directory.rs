@@ -7,6 +7,7 @@ use crate::domain::traffic::gcra::Rate;
 use crate::domain::traffic::settings::rate_of;
 use crate::error::AppResult;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// What the gateway needs of one API.
@@ -45,6 +46,9 @@ impl ApiRoute {
 pub struct ApiDirectory {
     /// None: the slug is known not to exist.
     routes: RwLock<HashMap<String, Option<Arc<ApiRoute>>>>,
+    /// Bumped by every change, so a lookup that read the database before a change cannot
+    /// store its stale answer after it.
+    generation: AtomicU64,
 }
 
 /// Unknown slugs remembered at most this many, so random paths cannot grow memory.
@@ -57,11 +61,15 @@ impl ApiDirectory {
         {
             return Ok(known.clone());
         }
+        let seen = self.generation.load(Ordering::Acquire);
         let route = db::apis::find_by_slug(db, slug)
             .await
             .map_err(db_failure)?
             .map(|row| Arc::new(ApiRoute::from_row(&row)));
         let mut map = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) != seen {
+            return Ok(route);
+        }
         if map.len() >= MAX_REMEMBERED {
             map.clear();
         }
@@ -71,8 +79,8 @@ impl ApiDirectory {
 
     /// Call after any change to the registry.
     pub fn forget_all(&self) {
-        if let Ok(mut map) = self.routes.write() {
-            map.clear();
-        }
+        let mut map = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        map.clear();
     }
 }
