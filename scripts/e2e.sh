@@ -74,6 +74,10 @@ print_server_log() {
   log "---- end of server log ----"
 }
 
+# The first start creates this admin, whom specs sign in as to mount APIs.
+admin_email="admin@e2e.example.com"
+admin_password="e2e-admin-password-$$"
+
 # The server binds the port we name; if someone took it in between, try another.
 port=""
 ready=0
@@ -84,8 +88,8 @@ for attempt in 1 2 3; do
   env -u KEYPORT_DATABASE_URL -u KEYPORT_PUBLIC_URL -u KEYPORT_SECRET \
     KEYPORT_ADDR="127.0.0.1:${port}" \
     KEYPORT_DATA_DIR="${work}/data" \
-    KEYPORT_ADMIN_EMAIL="admin@e2e.example.com" \
-    KEYPORT_ADMIN_PASSWORD="e2e-admin-password-$$" \
+    KEYPORT_ADMIN_EMAIL="${admin_email}" \
+    KEYPORT_ADMIN_PASSWORD="${admin_password}" \
     LEPTOS_SITE_ROOT=target/site \
     RUST_LOG="${RUST_LOG:-info}" \
     "${server_bin}" >"${server_log}" 2>&1 &
@@ -121,6 +125,7 @@ log "e2e: server ready on http://127.0.0.1:${port} (data: ${work}/data)"
 
 set +e
 BASE_URL="http://127.0.0.1:${port}" TMPDIR="${work}/tmp" \
+  E2E_ADMIN_EMAIL="${admin_email}" E2E_ADMIN_PASSWORD="${admin_password}" \
   node --test --test-reporter=spec "$@" "${specs[@]}"
 rc=$?
 set -e

@@ -129,3 +129,18 @@ pub struct KeyQuota {
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub resets_at: time::OffsetDateTime,
 }
+
+/// A rate limit's state right now, as this server sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RateLimitStatus {
+    pub name: String,
+    pub limit: u32,
+    pub window: Window,
+    /// Requests that would pass right now.
+    pub remaining: u64,
+    /// When the limit is full again (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub resets_at: time::OffsetDateTime,
+}

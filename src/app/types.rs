@@ -196,6 +196,8 @@ pub struct ApiKey {
     pub remaining: Option<i64>,
     /// Resets `remaining` every interval (null without refills).
     pub refill: Option<crate::app::limit_types::RefillSpec>,
+    /// Each rate limit's current window: requests left and when it is full again.
+    pub rate_limit_status: Vec<crate::app::limit_types::RateLimitStatus>,
     pub ip_allowlist: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub api_id: Option<i64>,

@@ -114,6 +114,8 @@ fn reveal(
     super::redirect(&format!("/keys/{key_id}?reveal={token}{from}"));
 }
 
+// One argument per form field: plain HTML forms post flat fields.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/sfn", endpoint = "create_key")]
 pub async fn create_key(
     name: String,
@@ -123,8 +125,26 @@ pub async fn create_key(
     expires_on: Option<String>,
     ip_allowlist: Option<String>,
     allowed_origins: Option<String>,
+    rate_limit: Option<String>,
+    rate_window: Option<String>,
+    rate_burst: Option<String>,
+    quota_limit: Option<String>,
+    quota_period: Option<String>,
+    remaining: Option<String>,
+    refill_amount: Option<String>,
+    refill_interval: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::keys::CreateKeyInput;
+    let traffic = super::traffic_form::parse(&super::traffic_form::TrafficFields {
+        rate_limit: rate_limit.unwrap_or_default(),
+        rate_window: rate_window.unwrap_or_default(),
+        rate_burst: rate_burst.unwrap_or_default(),
+        quota_limit: quota_limit.unwrap_or_default(),
+        quota_period: quota_period.unwrap_or_default(),
+        remaining: remaining.unwrap_or_default(),
+        refill_amount: refill_amount.unwrap_or_default(),
+        refill_interval: refill_interval.unwrap_or_default(),
+    })?;
     let (state, actor) = edge::actor()?;
     let input = CreateKeyInput {
         name,
@@ -134,6 +154,10 @@ pub async fn create_key(
         expires_at: expires_on.as_deref().and_then(date_to_rfc3339),
         ip_allowlist: split_list(&ip_allowlist.unwrap_or_default()),
         allowed_origins: split_list(&allowed_origins.unwrap_or_default()),
+        rate_limits: Some(traffic.rate_limits),
+        quota: traffic.quota,
+        remaining: traffic.remaining,
+        refill: traffic.refill,
         ..Default::default()
     };
     let user_id = actor.user.id.0;
@@ -155,8 +179,32 @@ pub async fn update_key(
     expires_on: String,
     ip_allowlist: String,
     allowed_origins: String,
+    rate_limit: Option<String>,
+    rate_window: Option<String>,
+    rate_burst: Option<String>,
+    limits_shown: Option<String>,
+    quota_limit: Option<String>,
+    quota_period: Option<String>,
+    quota_shown: Option<String>,
+    remaining: Option<String>,
+    remaining_was: Option<String>,
+    refill_amount: Option<String>,
+    refill_interval: Option<String>,
+    refill_was: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::keys::UpdateKeyInput;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default().trim().to_string();
+    let traffic = super::traffic_form::parse(&super::traffic_form::TrafficFields {
+        rate_limit: text(&rate_limit),
+        rate_window: text(&rate_window),
+        rate_burst: text(&rate_burst),
+        quota_limit: text(&quota_limit),
+        quota_period: text(&quota_period),
+        remaining: text(&remaining),
+        refill_amount: text(&refill_amount),
+        refill_interval: text(&refill_interval),
+    })?;
+    let refill_now = format!("{} {}", text(&refill_amount), text(&refill_interval));
     let (state, actor) = edge::actor()?;
     let input = UpdateKeyInput {
         name: Some(name),
@@ -166,6 +214,12 @@ pub async fn update_key(
         expires_at: Some(date_to_rfc3339(&expires_on)),
         ip_allowlist: Some(split_list(&ip_allowlist)),
         allowed_origins: Some(split_list(&allowed_origins)),
+        // Values the form did not show, or shows unchanged, are not sent: an unchanged
+        // balance would otherwise overwrite what was spent since the page was drawn.
+        rate_limits: (text(&limits_shown) == "1").then_some(Some(traffic.rate_limits)),
+        quota: (text(&quota_shown) == "1").then_some(traffic.quota),
+        remaining: (text(&remaining) != text(&remaining_was)).then_some(traffic.remaining),
+        refill: (refill_now.trim() != text(&refill_was)).then_some(traffic.refill),
         ..Default::default()
     };
     crate::domain::keys::update_key(

@@ -10,7 +10,7 @@ pub mod validate;
 pub mod verify;
 
 use super::{ClientInfo, Timestamp, crypto::Keys, db_failure, from_millis, to_millis};
-use crate::app::limit_types::KeyQuota;
+use crate::app::limit_types::{KeyQuota, RateLimitStatus};
 use crate::app::types::{ApiKey, IssuedKey, KeyId, KeyStatus, Role, User, UserId};
 use crate::db::{self, Db, keys::KeyRow};
 use crate::domain::traffic::{settings, table::TrafficTable};
@@ -123,6 +123,7 @@ pub fn view(row: &KeyRow, ctx: &KeyContext<'_>, now_ms: i64) -> ApiKey {
         quota: allowance.quota,
         remaining: allowance.remaining,
         refill: settings::refill_of(&row.traffic),
+        rate_limit_status: rate_status(row, ctx.traffic, now_ms),
         ip_allowlist: list_of(&row.ip_allowlist),
         allowed_origins: list_of(&row.allowed_origins),
         api_id: row.api_id,
@@ -130,6 +131,27 @@ pub fn view(row: &KeyRow, ctx: &KeyContext<'_>, now_ms: i64) -> ApiKey {
         org_id: row.org_id,
         created_by: row.created_by.map(UserId),
     }
+}
+
+fn rate_status(row: &KeyRow, traffic: &TrafficTable, now_ms: i64) -> Vec<RateLimitStatus> {
+    let cfg = settings::config_of(&row.traffic);
+    if cfg.rates.is_empty() {
+        return Vec::new();
+    }
+    let windows: Vec<_> = cfg.rates.iter().map(|(_, r)| r.window).collect();
+    traffic
+        .rate_status(row.id, &cfg, now_ms)
+        .unwrap_or_default()
+        .into_iter()
+        .zip(windows)
+        .map(|(r, window)| RateLimitStatus {
+            name: r.name,
+            limit: r.limit,
+            window,
+            remaining: r.remaining,
+            resets_at: from_millis(r.reset_ms.max(now_ms)),
+        })
+        .collect()
 }
 
 struct LiveAllowance {

@@ -173,13 +173,15 @@ impl KeyTraffic {
         cfg.rates
             .iter()
             .map(|(name, rate)| {
-                let d = self.bucket(name).peek_tokens(rate, now_ms, tokens);
+                let bucket = self.bucket(name);
+                let d = bucket.peek_tokens(rate, now_ms, tokens);
                 RateReport {
                     name: name.clone(),
                     limit: rate.limit,
                     window_seconds: rate.window.seconds(),
                     remaining: if d.allowed { d.remaining + 1 } else { 0 },
-                    reset_ms: d.reset_ms,
+                    // full again: now, for a bucket at rest
+                    reset_ms: bucket.at_rest_from_ms(rate).max(now_ms),
                 }
             })
             .collect()

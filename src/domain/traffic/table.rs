@@ -133,6 +133,21 @@ impl TrafficTable {
         Some((state.quota_held, state.credits_held))
     }
 
+    /// Each of `cfg`'s limits at `now_ms` without spending anything; a key this instance has
+    /// not seen is at rest. None when the key is mid-decision (callers show nothing then).
+    pub fn rate_status(
+        &self,
+        key_id: i64,
+        cfg: &TrafficConfig,
+        now_ms: i64,
+    ) -> Option<Vec<super::engine::RateReport>> {
+        let entry = self.keys.read().ok()?.get(&key_id).cloned();
+        match entry {
+            None => Some(KeyTraffic::default().rate_status(cfg, now_ms)),
+            Some(e) => Some(e.try_lock().ok()?.rate_status(cfg, now_ms)),
+        }
+    }
+
     /// A copy of a key's state, if this instance holds any (for status pages).
     pub async fn snapshot(&self, key_id: i64) -> Option<KeyTraffic> {
         let entry = self.keys.read().ok()?.get(&key_id)?.clone();

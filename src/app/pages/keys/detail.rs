@@ -1,12 +1,14 @@
-use super::new::{KeyFieldValues, KeyFields};
+use super::new::{KeyFieldValues, KeyFields, TrafficValues};
 use super::{masked, status_badge, when};
 use crate::app::components::{FormError, action_error};
 use crate::app::format;
 use crate::app::islands::copy::CopyButton;
 use crate::app::layout::Shell;
+use crate::app::limit_types::{PeriodName, Window};
 use crate::app::pages::errors::NotFound;
 use crate::app::pages::signed_in_user;
 use crate::app::server_fns::keys::{KeyAction, RotateKey, UpdateKey, key_detail, take_revealed};
+use crate::app::server_fns::traffic_form::fits_form;
 use crate::app::types::{ApiKey, KeyStatus, Role};
 use crate::error::ErrorCode;
 use leptos::prelude::*;
@@ -117,6 +119,7 @@ fn KeyView(key: ApiKey, writable: bool) -> impl IntoView {
         expires_on: key.expires_at.map(format::date).unwrap_or_default(),
         ip_allowlist: key.ip_allowlist.join("\n"),
         allowed_origins: key.allowed_origins.join("\n"),
+        traffic: traffic_values(&key),
     };
     let error = action_error(update.value().get_untracked())
         .or_else(|| action_error(action.value().get_untracked()))
@@ -150,6 +153,7 @@ fn KeyView(key: ApiKey, writable: bool) -> impl IntoView {
                     <dt>"Allowed origins"</dt><dd>{if key.allowed_origins.is_empty() { "Any".to_string() } else { key.allowed_origins.join(", ") }}</dd>
                 </dl>
             </section>
+            <LimitsCard key=key.clone()/>
             {(writable && live).then(|| view! {
                 <section class="card" aria-labelledby="actions">
                     <h2 id="actions">"Actions"</h2>
@@ -195,7 +199,7 @@ fn KeyView(key: ApiKey, writable: bool) -> impl IntoView {
                 <h2 id="edit">"Edit"</h2>
                 <ActionForm action=update attr:class="form">
                     <input type="hidden" name="id" value=id/>
-                    <KeyFields values=values/>
+                    <KeyFields values=values editing=true/>
                     <div class="form-actions"><button class="btn btn-primary" type="submit">"Save changes"</button></div>
                 </ActionForm>
             </section>
@@ -214,5 +218,108 @@ fn KeyView(key: ApiKey, writable: bool) -> impl IntoView {
                 </details>
             </section>
         })}
+    }
+}
+
+fn window_label(w: Window) -> &'static str {
+    match w {
+        Window::Second => "second",
+        Window::Minute => "minute",
+        Window::Hour => "hour",
+        Window::Day => "day",
+    }
+}
+
+fn period_label(p: PeriodName) -> &'static str {
+    match p {
+        PeriodName::Day => "day",
+        PeriodName::Week => "week",
+        PeriodName::Month => "month",
+        PeriodName::Custom => "custom period",
+    }
+}
+
+/// The edit form's traffic fields, filled from the key.
+fn traffic_values(key: &ApiKey) -> TrafficValues {
+    let mut v = TrafficValues {
+        limits_shown: fits_form(&key.rate_limits),
+        ..TrafficValues::default()
+    };
+    if let Some(l) = key.rate_limits.first().filter(|_| v.limits_shown) {
+        v.rate_limit = l.limit.to_string();
+        v.rate_window = l.window.as_str().to_string();
+        v.rate_burst = if l.burst == 0 {
+            String::new()
+        } else {
+            l.burst.to_string()
+        };
+    }
+    if let Some(q) = &key.quota {
+        v.quota_shown = q.period != PeriodName::Custom;
+        v.quota_limit = q.limit.to_string();
+        v.quota_period = q.period.as_str().to_string();
+    }
+    v.remaining = key.remaining.map(|n| n.to_string()).unwrap_or_default();
+    if let Some(r) = &key.refill {
+        v.refill_amount = r.amount.to_string();
+        v.refill_interval = r.interval.as_str().to_string();
+    }
+    v
+}
+
+/// The key's limits with where they stand right now.
+#[component]
+fn LimitsCard(key: ApiKey) -> impl IntoView {
+    let nothing = key.rate_limits.is_empty() && key.quota.is_none() && key.remaining.is_none();
+    let rates = key
+        .rate_limit_status
+        .iter()
+        .zip(key.rate_limits.iter())
+        .map(|(s, spec)| {
+            let capacity = u64::from(s.limit) + u64::from(spec.burst);
+            let used = capacity.saturating_sub(s.remaining);
+            let label = format!("{} per {}", s.limit, window_label(s.window));
+            let burst = (spec.burst > 0).then(|| format!(" (+{} burst)", spec.burst));
+            view! {
+                <dt>"Rate limit "<span class="mono">{s.name.clone()}</span></dt>
+                <dd data-testid="rate-status">
+                    {label}{burst}": "<strong>{format!("{} left", s.remaining)}</strong>
+                    {format!(" ({used} of {capacity} used)")}
+                    {(s.remaining < capacity).then(|| view! { " · full again "{format::datetime(s.resets_at)} })}
+                    <meter min="0" max=capacity.to_string() value=used.to_string() aria-label=format!("{} rate limit used", s.name)></meter>
+                </dd>
+            }
+        })
+        .collect_view();
+    let quota = key.quota.clone().map(|q| view! {
+        <dt>"Quota"</dt>
+        <dd data-testid="quota-status">
+            {format!("{} per {}: ", q.limit, period_label(q.period))}<strong>{format!("{} left", q.remaining)}</strong>
+            {format!(" ({} used) · resets {}", q.used, format::datetime(q.resets_at))}
+            <meter min="0" max=q.limit.to_string() value=q.used.to_string() aria-label="Quota used"></meter>
+        </dd>
+    });
+    let credits = key.remaining.map(|n| {
+        let refill = key.refill.as_ref().map(|r| {
+            format!(
+                " · refilled to {} every {}",
+                r.amount,
+                period_label(r.interval)
+            )
+        });
+        view! {
+            <dt>"Credits"</dt>
+            <dd data-testid="credit-status"><strong>{format!("{n} left")}</strong>{refill}</dd>
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="limits">
+            <h2 id="limits">"Limits and usage"</h2>
+            {if nothing {
+                view! { <p class="muted">"No limits: this key is not rate limited, has no quota and no credit balance. Set them under Edit."</p> }.into_any()
+            } else {
+                view! { <dl class="kv">{rates}{quota}{credits}</dl> }.into_any()
+            }}
+        </section>
     }
 }

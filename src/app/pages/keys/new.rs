@@ -40,11 +40,153 @@ pub struct KeyFieldValues {
     pub expires_on: String,
     pub ip_allowlist: String,
     pub allowed_origins: String,
+    pub traffic: TrafficValues,
+}
+
+/// The traffic fields' current values; for a new key, all blank and all shown.
+#[derive(Clone)]
+pub struct TrafficValues {
+    pub rate_limit: String,
+    pub rate_window: String,
+    pub rate_burst: String,
+    /// False when the key has limits the single-row form cannot show (set over REST).
+    pub limits_shown: bool,
+    pub quota_limit: String,
+    pub quota_period: String,
+    /// False for a custom-period quota (set over REST).
+    pub quota_shown: bool,
+    pub remaining: String,
+    pub refill_amount: String,
+    pub refill_interval: String,
+}
+
+impl Default for TrafficValues {
+    fn default() -> Self {
+        Self {
+            rate_limit: String::new(),
+            rate_window: "minute".into(),
+            rate_burst: String::new(),
+            limits_shown: true,
+            quota_limit: String::new(),
+            quota_period: "month".into(),
+            quota_shown: true,
+            remaining: String::new(),
+            refill_amount: String::new(),
+            refill_interval: "month".into(),
+        }
+    }
+}
+
+fn options(choices: &[(&'static str, &'static str)], selected: String) -> impl IntoView {
+    choices
+        .iter()
+        .map(|(value, label)| {
+            let on = *value == selected;
+            view! { <option value=*value selected=on>{*label}</option> }
+        })
+        .collect_view()
+}
+
+const WINDOWS: [(&str, &str); 4] = [
+    ("second", "per second"),
+    ("minute", "per minute"),
+    ("hour", "per hour"),
+    ("day", "per day"),
+];
+const PERIODS: [(&str, &str); 3] = [
+    ("day", "per day"),
+    ("week", "per week"),
+    ("month", "per month"),
+];
+const INTERVALS: [(&str, &str); 3] = [
+    ("day", "every day"),
+    ("week", "every week"),
+    ("month", "every month"),
+];
+
+/// Rate limit, quota and credits; blank fields mean no limit of that kind.
+#[component]
+fn TrafficFieldset(values: TrafficValues, editing: bool) -> impl IntoView {
+    let refill_was = format!("{} {}", values.refill_amount, values.refill_interval)
+        .trim()
+        .to_string();
+    let refill_was = if values.refill_amount.is_empty() {
+        String::new()
+    } else {
+        refill_was
+    };
+    view! {
+        <fieldset class="fieldset">
+            <legend>"Limits"</legend>
+            <p class="hint">"Leave a field empty for no limit of that kind. Limits apply to verification and to gateway calls."</p>
+            {if values.limits_shown {
+                view! {
+                    {editing.then(|| view! { <input type="hidden" name="limits_shown" value="1"/> })}
+                    <div class="field-row">
+                        <div class="field">
+                            <label for="rate_limit">"Rate limit (requests)"</label>
+                            <input id="rate_limit" name="rate_limit" type="number" min="1" max="1000000000" value=values.rate_limit placeholder="100"/>
+                        </div>
+                        <div class="field">
+                            <label for="rate_window">"Window"</label>
+                            <select id="rate_window" name="rate_window">{options(&WINDOWS, values.rate_window)}</select>
+                        </div>
+                        <div class="field">
+                            <label for="rate_burst">"Burst"</label>
+                            <input id="rate_burst" name="rate_burst" type="number" min="0" max="1000000000" value=values.rate_burst placeholder="0" aria-describedby="burst-hint"/>
+                        </div>
+                    </div>
+                    <p class="hint" id="burst-hint">"Extra requests allowed at once on top of the limit; the sustained rate stays the limit."</p>
+                }.into_any()
+            } else {
+                view! { <p class="hint">"This key has several rate limits (set over the API); edit them there."</p> }.into_any()
+            }}
+            {if values.quota_shown {
+                view! {
+                    {editing.then(|| view! { <input type="hidden" name="quota_shown" value="1"/> })}
+                    <div class="field-row">
+                        <div class="field">
+                            <label for="quota_limit">"Quota (requests)"</label>
+                            <input id="quota_limit" name="quota_limit" type="number" min="1" value=values.quota_limit placeholder="10000"/>
+                        </div>
+                        <div class="field">
+                            <label for="quota_period">"Period"</label>
+                            <select id="quota_period" name="quota_period">{options(&PERIODS, values.quota_period)}</select>
+                        </div>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <p class="hint">"This key's quota has a custom period (set over the API); edit it there."</p> }.into_any()
+            }}
+            <div class="field-row">
+                <div class="field">
+                    <label for="remaining">"Credits left"</label>
+                    <input id="remaining" name="remaining" type="number" min="0" value=values.remaining.clone() placeholder="5000" aria-describedby="credits-hint"/>
+                </div>
+                <div class="field">
+                    <label for="refill_amount">"Refill to"</label>
+                    <input id="refill_amount" name="refill_amount" type="number" min="1" value=values.refill_amount placeholder="5000"/>
+                </div>
+                <div class="field">
+                    <label for="refill_interval">"Refill"</label>
+                    <select id="refill_interval" name="refill_interval">{options(&INTERVALS, values.refill_interval)}</select>
+                </div>
+            </div>
+            <p class="hint" id="credits-hint">"Each call spends its cost (default 1) from the credits; at zero, calls answer USAGE_EXCEEDED."</p>
+            {editing.then(|| view! {
+                <input type="hidden" name="remaining_was" value=values.remaining/>
+                <input type="hidden" name="refill_was" value=refill_was/>
+            })}
+        </fieldset>
+    }
 }
 
 /// The editable fields, shared by the create and edit forms.
 #[component]
-pub fn KeyFields(#[prop(optional)] values: KeyFieldValues) -> impl IntoView {
+pub fn KeyFields(
+    #[prop(optional)] values: KeyFieldValues,
+    #[prop(optional)] editing: bool,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for="name">"Name"</label>
@@ -78,5 +220,6 @@ pub fn KeyFields(#[prop(optional)] values: KeyFieldValues) -> impl IntoView {
             <label for="allowed_origins">"Allowed origins"</label>
             <textarea id="allowed_origins" name="allowed_origins" rows="2" placeholder="https://app.example.com">{values.allowed_origins}</textarea>
         </div>
+        <TrafficFieldset values=values.traffic editing=editing/>
     }
 }
