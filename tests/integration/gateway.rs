@@ -33,8 +33,9 @@ async fn raw_get(server: &TestServer, path: &str, key: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = server.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
@@ -314,7 +315,12 @@ async fn every_refusal_has_its_code_and_status() {
     )
     .await;
     // HTTP clients normalise dot segments away; a raw request shows the gateway refuses them.
-    let raw = raw_get(&server, "/gw/echo/a/%2e%2e/b", credits["key"].as_str().unwrap()).await;
+    let raw = raw_get(
+        &server,
+        "/gw/echo/a/%2e%2e/b",
+        credits["key"].as_str().unwrap(),
+    )
+    .await;
     assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
     assert!(raw.contains("\"error_code\":\"BAD_REQUEST\""));
     let _ = echo;

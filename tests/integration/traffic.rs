@@ -59,7 +59,10 @@ async fn a_limit_admits_exactly_limit_plus_burst_under_concurrent_clients() {
         .map(|a| a["retry_after"].as_i64().unwrap())
         .collect();
     let soonest = *retries.iter().min().unwrap();
-    assert!((1..=6).contains(&soonest), "one request every 6 s: {soonest}");
+    assert!(
+        (1..=6).contains(&soonest),
+        "one request every 6 s: {soonest}"
+    );
     assert!(retries.iter().all(|r| *r >= 1));
     let now_s = time::OffsetDateTime::now_utc().unix_timestamp();
     let reset = refused["ratelimit"]["reset"].as_i64().unwrap();
