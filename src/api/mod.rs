@@ -28,6 +28,7 @@ use utoipa::{
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
         apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
+        crate::gateway::forward,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -38,6 +39,7 @@ use utoipa::{
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
+        (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
     )
 )]
 pub struct ApiDoc;

@@ -141,7 +141,25 @@ fn answer_here(
     res
 }
 
-async fn forward(
+/// Documented as GET; every method is accepted and forwarded as it is.
+#[utoipa::path(get, path = "/gw/{api_slug}/{path}", tag = "gateway",
+    params(
+        ("api_slug" = String, Path, description = "The API's slug"),
+        ("path" = String, Path, description = "Forwarded to the upstream base URL + `/path`, with the query"),
+        ("X-API-Key" = String, Header, description = "The caller's API key (not forwarded)"),
+    ),
+    responses(
+        (status = 200, description = "The upstream's answer (any status), with X-RateLimit-Limit/-Remaining/-Reset/-Window, RateLimit-Policy and RateLimit when a rate limit applies"),
+        (status = 400, description = "A `.` or `..` path segment", body = crate::api::error::ErrorBody),
+        (status = 401, description = "API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or API_KEY_DISABLED", body = crate::api::error::ErrorBody),
+        (status = 403, description = "PERMISSION_DENIED (key bound to another API), IP_NOT_ALLOWED or ORIGIN_NOT_ALLOWED", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No API mounted at this slug", body = crate::api::error::ErrorBody),
+        (status = 413, description = "Body over the gateway's cap", body = crate::api::error::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED, QUOTA_EXCEEDED or USAGE_EXCEEDED, with Retry-After", body = crate::api::error::ErrorBody),
+        (status = 502, description = "BAD_GATEWAY: the upstream could not be reached", body = crate::api::error::ErrorBody),
+        (status = 504, description = "GATEWAY_TIMEOUT: no answer within the API's timeout", body = crate::api::error::ErrorBody),
+    ))]
+pub async fn forward(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,

@@ -575,3 +575,20 @@ async fn every_call_is_a_usage_event_stored_by_graceful_shutdown() {
         "the limit was spent by the gateway"
     );
 }
+
+#[tokio::test]
+async fn the_gateway_is_in_the_openapi_document() {
+    let server = TestServer::start().await;
+    let doc: Value = server
+        .api()
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/gw/{api_slug}/{path}"]["get"];
+    assert_eq!(op["tags"][0], "gateway");
+    for status in ["401", "403", "429", "502", "504"] {
+        assert!(op["responses"][status].is_object(), "{status} documented");
+    }
+}
