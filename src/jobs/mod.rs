@@ -23,9 +23,29 @@ pub fn spawn(state: AppState) -> Jobs {
     let (stop, stopped) = watch::channel(false);
     let handles = vec![
         tokio::spawn(sweeper(state.clone(), stopped.clone())),
+        tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
+}
+
+/// Every minute: forgets the traffic state of keys whose buckets are full again, with no
+/// penalty and no leased units, so memory follows the keys in use rather than all keys ever
+/// seen. A forgotten key starts at rest, which is where it was.
+async fn traffic_evictor(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+                let dropped = state.traffic.evict_idle(now_ms);
+                if dropped > 0 {
+                    tracing::debug!(keys = dropped, left = state.traffic.len(), "idle traffic state dropped");
+                }
+            }
+            _ = stopped.changed() => break,
+        }
+    }
 }
 
 /// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago,

@@ -229,3 +229,39 @@ async fn lease_credits(db: &Db, key_id: i64, now_ms: i64, want: i64) -> AppResul
     tracing::warn!(key_id, "credit lease kept losing to other writers");
     Err(AppError::internal())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::limit_types::Window;
+    use crate::domain::traffic::gcra::Rate;
+
+    #[tokio::test]
+    async fn idle_keys_are_forgotten_busy_ones_kept() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let table = TrafficTable::default();
+        let cfg = TrafficConfig {
+            rates: vec![(
+                "default".into(),
+                Rate {
+                    limit: 2,
+                    window: Window::Minute,
+                    burst: 0,
+                },
+            )],
+            ..TrafficConfig::default()
+        };
+        let t0 = 1_000_000;
+        for _ in 0..2 {
+            let v = table.decide(&db, 7, &cfg, t0, 1, false).await.unwrap();
+            assert!(v.refused.is_none());
+        }
+        assert!(table.decide(&db, 7, &cfg, t0, 1, false).await.unwrap().refused.is_some());
+        assert_eq!(table.evict_idle(t0 + 59_999), 0, "the bucket is not full yet");
+        assert_eq!(table.len(), 1);
+        assert_eq!(table.evict_idle(t0 + 60_000), 1);
+        assert!(table.is_empty());
+        let again = table.decide(&db, 7, &cfg, t0 + 60_000, 1, false).await.unwrap();
+        assert_eq!(again.ratelimit.unwrap().remaining, 1, "a forgotten key starts full");
+    }
+}
