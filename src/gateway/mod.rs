@@ -285,7 +285,12 @@ pub async fn forward(
 
     let upstream = upstream_url(&route, rest, uri.query());
     let meter = Arc::new(RequestMeter::default());
-    match send(
+    let mut pending = Unanswered {
+        state: &state,
+        record: Some(record),
+        meter: meter.clone(),
+    };
+    let sent = send(
         &state,
         &route,
         req,
@@ -294,8 +299,11 @@ pub async fn forward(
         &request_id,
         meter.clone(),
     )
-    .await
-    {
+    .await;
+    let Some(mut record) = pending.record.take() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match sent {
         Ok(up) => {
             record.request_bytes = meter.bytes.load(Ordering::Relaxed);
             record.status = up.status().as_u16();
@@ -335,6 +343,26 @@ pub async fn forward(
             answer_here(&state, record, &err, path, &request_id, |h| {
                 decorate(h, &verdict)
             })
+        }
+    }
+}
+
+/// A forwarded call whose client may hang up before the upstream answers: axum then drops
+/// the handler, and this records the call anyway (the upstream may well have served it),
+/// with status 499 as proxies log a client that closed the connection.
+struct Unanswered<'a> {
+    state: &'a AppState,
+    record: Option<CallRecord>,
+    meter: Arc<RequestMeter>,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if let Some(mut record) = self.record.take() {
+            record.request_bytes = self.meter.bytes.load(Ordering::Relaxed);
+            record.status = 499;
+            record.code = "CLIENT_CLOSED";
+            finish(self.state, record, 0);
         }
     }
 }

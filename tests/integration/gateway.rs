@@ -592,3 +592,62 @@ async fn the_gateway_is_in_the_openapi_document() {
         assert!(op["responses"][status].is_object(), "{status} documented");
     }
 }
+
+#[tokio::test]
+async fn a_call_whose_client_hangs_up_is_still_recorded() {
+    let upstream = Upstream::start().await;
+    let data_dir = std::env::temp_dir()
+        .join(format!("keyport-hangup-{}", std::process::id()))
+        .display()
+        .to_string();
+    let mut vars = vec![
+        ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
+        ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+        ("KEYPORT_DATA_DIR", data_dir.clone()),
+    ];
+    if let Some(url) = fresh_database_url().await {
+        vars.push(("KEYPORT_DATABASE_URL", url));
+    }
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = TestServer::start_with(&vars).await;
+    let api = server.api();
+    let admin = admin_token(&api).await;
+    mount(
+        &api,
+        &admin,
+        json!({"name": "Slow", "slug": "slow", "upstream_url": upstream.base, "timeout_ms": 60000}),
+    )
+    .await;
+    let token = user_token(&api, "hangup@example.com").await;
+    let key = create(&api, &token, json!({"name": "h"})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gave_up = impatient
+        .get(server.url("/gw/slow/never"))
+        .header("x-api-key", &key)
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the upstream never answers");
+    let db_url = server.state.config.database_url.clone();
+    let started = std::time::Instant::now();
+    server.stop().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the abandoned call does not hold up shutdown"
+    );
+    let db = keyport::db::Db::connect(&db_url).await.unwrap();
+    let events = keyport::db::usage::recent(&db, 10).await.unwrap();
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let gateway: Vec<_> = events.iter().filter(|e| e.source == "gateway").collect();
+    assert_eq!(gateway.len(), 1);
+    assert_eq!(
+        (gateway[0].status, gateway[0].code.as_str()),
+        (499, "CLIENT_CLOSED")
+    );
+}

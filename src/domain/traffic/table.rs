@@ -256,12 +256,30 @@ mod tests {
             let v = table.decide(&db, 7, &cfg, t0, 1, false).await.unwrap();
             assert!(v.refused.is_none());
         }
-        assert!(table.decide(&db, 7, &cfg, t0, 1, false).await.unwrap().refused.is_some());
-        assert_eq!(table.evict_idle(t0 + 59_999), 0, "the bucket is not full yet");
+        assert!(
+            table
+                .decide(&db, 7, &cfg, t0, 1, false)
+                .await
+                .unwrap()
+                .refused
+                .is_some()
+        );
+        assert_eq!(
+            table.evict_idle(t0 + 59_999),
+            0,
+            "the bucket is not full yet"
+        );
         assert_eq!(table.len(), 1);
         assert_eq!(table.evict_idle(t0 + 60_000), 1);
         assert!(table.is_empty());
-        let again = table.decide(&db, 7, &cfg, t0 + 60_000, 1, false).await.unwrap();
-        assert_eq!(again.ratelimit.unwrap().remaining, 1, "a forgotten key starts full");
+        let again = table
+            .decide(&db, 7, &cfg, t0 + 60_000, 1, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.ratelimit.unwrap().remaining,
+            1,
+            "a forgotten key starts full"
+        );
     }
 }
