@@ -10,6 +10,9 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_EMAIL: &str = "root@keyport.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
+/// A request the server never answers fails the test with its URL instead of hanging the
+/// suite (one fresh-clone run hung in a portal story; see the session note).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct TestServer {
     pub base: String,
@@ -126,7 +129,11 @@ impl TestServer {
     pub fn api(&self) -> Api {
         Api {
             base: self.base.clone(),
-            http: Client::builder().redirect(Policy::none()).build().unwrap(),
+            http: Client::builder()
+                .redirect(Policy::none())
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
         }
     }
 
@@ -136,6 +143,7 @@ impl TestServer {
             base: self.base.clone(),
             http: Client::builder()
                 .redirect(Policy::none())
+                .timeout(REQUEST_TIMEOUT)
                 .cookie_store(true)
                 .build()
                 .unwrap(),
