@@ -2,7 +2,8 @@
 //! the change).
 
 /// An API change's audit record has the same shape as a key's.
-pub use super::keys::AuditEntry;
+use super::audit::AuditEntry;
+use super::audit::write_audit;
 use super::{Db, escape_like, with_pool};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -40,25 +41,6 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<ApiRow>, sqlx::E
         .await)
 }
 
-const AUDIT_SQL: &str = "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, old_values, new_values, ip, user_agent, created_at)
-                         VALUES ($1, $2, 'api', $3, $4, $5, $6, $7, $8)";
-
-macro_rules! write_audit {
-    ($tx:expr, $entry:expr, $target:expr) => {
-        sqlx::query(AUDIT_SQL)
-            .bind($entry.actor_user_id)
-            .bind($entry.action)
-            .bind($target)
-            .bind($entry.old_values.as_deref())
-            .bind($entry.new_values.as_deref())
-            .bind($entry.ip)
-            .bind($entry.user_agent)
-            .bind($entry.now_ms)
-            .execute(&mut *$tx)
-            .await
-    };
-}
-
 /// Inserts an API (fields of `row` except id and updated_at) with its audit record; returns
 /// the new id. A taken slug fails with a unique violation (`db::is_unique_violation`).
 pub async fn insert(db: &Db, row: &ApiRow, audit: &AuditEntry<'_>) -> Result<i64, sqlx::Error> {
@@ -81,7 +63,7 @@ pub async fn insert(db: &Db, row: &ApiRow, audit: &AuditEntry<'_>) -> Result<i64
         .bind(row.created_at)
         .fetch_one(&mut *tx)
         .await?;
-        write_audit!(tx, audit, id)?;
+        write_audit!(tx, audit, "api", id)?;
         tx.commit().await?;
         Ok(id)
     }
@@ -116,7 +98,7 @@ pub async fn update(db: &Db, row: &ApiRow, audit: &AuditEntry<'_>) -> Result<boo
             tx.rollback().await?;
             return Ok(false);
         }
-        write_audit!(tx, audit, row.id)?;
+        write_audit!(tx, audit, "api", row.id)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -137,7 +119,7 @@ pub async fn delete(db: &Db, id: i64, audit: &AuditEntry<'_>) -> Result<bool, sq
             tx.rollback().await?;
             return Ok(false);
         }
-        write_audit!(tx, audit, id)?;
+        write_audit!(tx, audit, "api", id)?;
         tx.commit().await?;
         Ok(true)
     }

@@ -1,5 +1,7 @@
 //! API keys and their audit records (written in the same transaction as the change).
 
+use super::audit::AuditEntry;
+use super::audit::write_audit;
 use super::{Db, escape_like, with_pool};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -54,36 +56,6 @@ const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, t
     revoked_at, rotated_to_id, last_used_at, rate_limits, quota_period, quota_days, quota_anchor_day, quota_limit, \
     quota_used, quota_period_start, remaining, refill_interval, refill_amount, refilled_period_start";
 
-/// One audit record: who did what to which key, before and after (never secrets).
-pub struct AuditEntry<'a> {
-    pub actor_user_id: Option<i64>,
-    pub action: &'a str,
-    pub old_values: Option<String>,
-    pub new_values: Option<String>,
-    pub ip: &'a str,
-    pub user_agent: &'a str,
-    pub now_ms: i64,
-}
-
-const AUDIT_SQL: &str = "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, old_values, new_values, ip, user_agent, created_at)
-                         VALUES ($1, $2, 'api_key', $3, $4, $5, $6, $7, $8)";
-
-macro_rules! write_audit {
-    ($tx:expr, $entry:expr, $target:expr) => {
-        sqlx::query(AUDIT_SQL)
-            .bind($entry.actor_user_id)
-            .bind($entry.action)
-            .bind($target)
-            .bind($entry.old_values.as_deref())
-            .bind($entry.new_values.as_deref())
-            .bind($entry.ip)
-            .bind($entry.user_agent)
-            .bind($entry.now_ms)
-            .execute(&mut *$tx)
-            .await
-    };
-}
-
 macro_rules! insert_key {
     ($tx:expr, $k:expr) => {
         sqlx::query_scalar::<_, i64>(
@@ -133,7 +105,7 @@ pub async fn insert(db: &Db, row: &KeyRow, audit: &AuditEntry<'_>) -> Result<i64
     with_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
         let id = insert_key!(tx, row)?;
-        write_audit!(tx, audit, id)?;
+        write_audit!(tx, audit, "api_key", id)?;
         tx.commit().await?;
         Ok(id)
     }
@@ -220,7 +192,7 @@ pub async fn update(
             tx.rollback().await?;
             return Ok(false);
         }
-        write_audit!(tx, audit, row.id)?;
+        write_audit!(tx, audit, "api_key", row.id)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -255,7 +227,7 @@ pub async fn rotate(
             tx.rollback().await?;
             return Ok(None);
         }
-        write_audit!(tx, audit, old_id)?;
+        write_audit!(tx, audit, "api_key", old_id)?;
         tx.commit().await?;
         Ok(Some(new_id))
     }
@@ -279,7 +251,7 @@ pub async fn delete(db: &Db, id: i64, audit: &AuditEntry<'_>) -> Result<bool, sq
             tx.rollback().await?;
             return Ok(false);
         }
-        write_audit!(tx, audit, id)?;
+        write_audit!(tx, audit, "api_key", id)?;
         tx.commit().await?;
         Ok(true)
     }

@@ -3,6 +3,7 @@
 
 pub mod apis;
 pub mod attempts;
+pub mod audit;
 pub mod auth_sessions;
 pub mod key_allowance;
 pub mod keys;

@@ -89,16 +89,8 @@ fn audit<'a>(
     old: Option<&ApiRow>,
     new: Option<&ApiRow>,
     now_ms: i64,
-) -> db::apis::AuditEntry<'a> {
-    db::apis::AuditEntry {
-        actor_user_id: Some(actor.user.id.0),
-        action,
-        old_values: old.map(audit_values),
-        new_values: new.map(audit_values),
-        ip: &actor.client.ip,
-        user_agent: &actor.client.user_agent,
-        now_ms,
-    }
+) -> db::audit::AuditEntry<'a> {
+    actor.audit_entry(action, old.map(audit_values), new.map(audit_values), now_ms)
 }
 
 pub async fn create_api(

@@ -28,6 +28,26 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The audit record of this actor's `action`, with the target's values before and after
+    /// (each already rendered without secrets).
+    pub fn audit_entry<'a>(
+        &'a self,
+        action: &'a str,
+        old_values: Option<String>,
+        new_values: Option<String>,
+        now_ms: i64,
+    ) -> db::audit::AuditEntry<'a> {
+        db::audit::AuditEntry {
+            actor_user_id: Some(self.user.id.0),
+            action,
+            old_values,
+            new_values,
+            ip: &self.client.ip,
+            user_agent: &self.client.user_agent,
+            now_ms,
+        }
+    }
+
     fn is_admin(&self) -> bool {
         self.user.role.is_admin()
     }
@@ -237,16 +257,8 @@ fn audit<'a>(
     old: Option<&KeyRow>,
     new: Option<&KeyRow>,
     now_ms: i64,
-) -> db::keys::AuditEntry<'a> {
-    db::keys::AuditEntry {
-        actor_user_id: Some(actor.user.id.0),
-        action,
-        old_values: old.map(audit_values),
-        new_values: new.map(audit_values),
-        ip: &actor.client.ip,
-        user_agent: &actor.client.user_agent,
-        now_ms,
-    }
+) -> db::audit::AuditEntry<'a> {
+    actor.audit_entry(action, old.map(audit_values), new.map(audit_values), now_ms)
 }
 
 fn not_supported(field: &str, what: &str) -> FieldError {

@@ -1,0 +1,34 @@
+//! Audit records, written in the same transaction as the change they describe.
+
+/// One audit record: who did what to which target, before and after (never secrets).
+pub struct AuditEntry<'a> {
+    pub actor_user_id: Option<i64>,
+    pub action: &'a str,
+    pub old_values: Option<String>,
+    pub new_values: Option<String>,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub now_ms: i64,
+}
+
+pub(crate) const AUDIT_SQL: &str = "INSERT INTO audit_log (actor_user_id, action, target_type, target_id, old_values, new_values, ip, user_agent, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Writes `$entry` about `$target_type` `$target` inside the transaction `$tx`.
+macro_rules! write_audit {
+    ($tx:expr, $entry:expr, $target_type:expr, $target:expr) => {
+        sqlx::query($crate::db::audit::AUDIT_SQL)
+            .bind($entry.actor_user_id)
+            .bind($entry.action)
+            .bind($target_type)
+            .bind($target)
+            .bind($entry.old_values.as_deref())
+            .bind($entry.new_values.as_deref())
+            .bind($entry.ip)
+            .bind($entry.user_agent)
+            .bind($entry.now_ms)
+            .execute(&mut *$tx)
+            .await
+    };
+}
+pub(crate) use write_audit;
