@@ -482,20 +482,9 @@ async fn cors_preflight_and_allowed_origins() {
 #[tokio::test]
 async fn every_call_is_a_usage_event_stored_by_graceful_shutdown() {
     let upstream = Upstream::start().await;
-    let data_dir = std::env::temp_dir()
-        .join(format!("keyport-usage-gw-{}", std::process::id()))
-        .display()
-        .to_string();
-    let mut vars = vec![
-        ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("KEYPORT_DATA_DIR", data_dir.clone()),
-    ];
-    if let Some(url) = fresh_database_url().await {
-        vars.push(("KEYPORT_DATABASE_URL", url));
-    }
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = TestServer::start_with(&vars).await;
+    // Its data outlives the server, to be read after a graceful stop.
+    let kept = KeptData::new("usage-gw").await;
+    let server = kept.start().await;
     let api = server.api();
     let admin = admin_token(&api).await;
     mount(
@@ -533,7 +522,6 @@ async fn every_call_is_a_usage_event_stored_by_graceful_shutdown() {
     let db = keyport::db::Db::connect(&db_url).await.unwrap();
     let events = keyport::db::usage::recent(&db, 100).await.unwrap();
     db.close().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
     assert_eq!(events.len(), 12, "every request, none lost at shutdown");
     let gateway: Vec<_> = events.iter().filter(|e| e.source == "gateway").collect();
     assert_eq!(gateway.len(), 8);
@@ -596,20 +584,9 @@ async fn the_gateway_is_in_the_openapi_document() {
 #[tokio::test]
 async fn a_call_whose_client_hangs_up_is_still_recorded() {
     let upstream = Upstream::start().await;
-    let data_dir = std::env::temp_dir()
-        .join(format!("keyport-hangup-{}", std::process::id()))
-        .display()
-        .to_string();
-    let mut vars = vec![
-        ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("KEYPORT_DATA_DIR", data_dir.clone()),
-    ];
-    if let Some(url) = fresh_database_url().await {
-        vars.push(("KEYPORT_DATABASE_URL", url));
-    }
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = TestServer::start_with(&vars).await;
+    // Its data outlives the server, to be read after a graceful stop.
+    let kept = KeptData::new("hangup").await;
+    let server = kept.start().await;
     let api = server.api();
     let admin = admin_token(&api).await;
     mount(
@@ -643,7 +620,6 @@ async fn a_call_whose_client_hangs_up_is_still_recorded() {
     let db = keyport::db::Db::connect(&db_url).await.unwrap();
     let events = keyport::db::usage::recent(&db, 10).await.unwrap();
     db.close().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
     let gateway: Vec<_> = events.iter().filter(|e| e.source == "gateway").collect();
     assert_eq!(gateway.len(), 1);
     assert_eq!(

@@ -161,6 +161,46 @@ impl TestServer {
     }
 }
 
+/// A data dir and database that outlive the servers started on them (to restart, or to read
+/// what a stopped server stored). The dir is removed when this is dropped.
+pub struct KeptData {
+    dir: PathBuf,
+    vars: Vec<(String, String)>,
+}
+
+impl KeptData {
+    pub async fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(unique(&format!("keyport-{name}")));
+        let mut vars = vec![
+            ("KEYPORT_ADMIN_EMAIL".to_string(), ADMIN_EMAIL.to_string()),
+            (
+                "KEYPORT_ADMIN_PASSWORD".to_string(),
+                ADMIN_PASSWORD.to_string(),
+            ),
+            ("KEYPORT_DATA_DIR".to_string(), dir.display().to_string()),
+        ];
+        if let Some(url) = fresh_database_url().await {
+            vars.push(("KEYPORT_DATABASE_URL".to_string(), url));
+        }
+        Self { dir, vars }
+    }
+
+    pub async fn start(&self) -> TestServer {
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        TestServer::start_with(&vars).await
+    }
+}
+
+impl Drop for KeptData {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

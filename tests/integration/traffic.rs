@@ -234,21 +234,9 @@ async fn credits_never_go_below_zero_or_double_spend() {
 
 #[tokio::test]
 async fn quota_and_credits_survive_a_restart_exactly() {
-    // The data dir and database outlive the first server (which would delete its own).
-    let data_dir = std::env::temp_dir()
-        .join(format!("keyport-restart-{}", std::process::id()))
-        .display()
-        .to_string();
-    let mut vars = vec![
-        ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("KEYPORT_DATA_DIR", data_dir.clone()),
-    ];
-    if let Some(url) = fresh_database_url().await {
-        vars.push(("KEYPORT_DATABASE_URL", url));
-    }
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let first = TestServer::start_with(&vars).await;
+    // Its data outlives the server, to be read after a graceful stop.
+    let kept = KeptData::new("restart").await;
+    let first = kept.start().await;
     let api = first.api();
     let token = user_token(&api, "restart@example.com").await;
     let k = create(
@@ -276,14 +264,13 @@ async fn quota_and_credits_survive_a_restart_exactly() {
     assert_eq!((credits.remaining, quota.quota_used), (Some(40), 10));
     db.close().await;
 
-    let second = TestServer::start_with(&vars).await;
+    let second = kept.start().await;
     let api = second.api();
     let again = verify_code(&api, json!({"key": k["key"]})).await;
     assert_eq!(again["code"], "VALID");
     assert_eq!(again["remaining"], 39);
     assert_eq!(again["quota"]["remaining"], 29);
     second.stop().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 #[tokio::test]
