@@ -23,7 +23,8 @@ fn main() {
         let crypto = Keys::derive("bench-secret-0123456789abcdef0123456789");
         let cache = KeyCache::default();
         let traffic = keyport::domain::traffic::table::TrafficTable::default();
-        let ctx = keyport::domain::keys::KeyContext { db: &db, crypto: &crypto, cache: &cache, traffic: &traffic };
+        let policies = keyport::domain::policies::set::PolicyRegistry::default();
+        let ctx = keyport::domain::keys::KeyContext { db: &db, crypto: &crypto, cache: &cache, traffic: &traffic, policies: &policies };
         let requests: Vec<VerifyRequest> = (0..KEYS)
             .map(|i| {
                 let key = material::generate("kp");

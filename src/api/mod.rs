@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod rate_limits;
 pub mod users;
 
 use crate::server::state::AppState;
@@ -28,6 +29,8 @@ use utoipa::{
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
         apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
+        rate_limits::rate_limits_list, rate_limits::rate_limits_create, rate_limits::rate_limits_get,
+        rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
         crate::gateway::forward,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
@@ -39,6 +42,7 @@ use utoipa::{
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
+        (name = "rate-limits", description = "Rate-limit policies beyond a key's own: global, per API, endpoint, user, org, client IP or key (admins only)"),
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
     )
 )]
@@ -100,6 +104,16 @@ pub fn router() -> Router<AppState> {
             get(apis::apis_get)
                 .patch(apis::apis_update)
                 .delete(apis::apis_delete),
+        )
+        .route(
+            "/api/v1/rate-limits",
+            get(rate_limits::rate_limits_list).post(rate_limits::rate_limits_create),
+        )
+        .route(
+            "/api/v1/rate-limits/{id}",
+            get(rate_limits::rate_limits_get)
+                .patch(rate_limits::rate_limits_update)
+                .delete(rate_limits::rate_limits_delete),
         )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))

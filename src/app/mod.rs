@@ -6,6 +6,7 @@ pub mod islands;
 pub mod layout;
 pub mod limit_types;
 pub mod pages;
+pub mod policy_types;
 pub mod server_fns;
 pub mod types;
 
@@ -58,6 +59,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rate-limits") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rate-limits/:id") view=pages::policies::detail::PolicyDetailPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

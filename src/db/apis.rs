@@ -108,22 +108,7 @@ pub async fn update(db: &Db, row: &ApiRow, audit: &AuditEntry<'_>) -> Result<boo
 
 /// Deletes an API (its rate-limit policies go with it, by foreign key). `Ok(false)` if gone.
 pub async fn delete(db: &Db, id: i64, audit: &AuditEntry<'_>) -> Result<bool, sqlx::Error> {
-    with_pool!(db, |pool| async {
-        let mut tx = pool.begin().await?;
-        let n = sqlx::query("DELETE FROM apis WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        write_audit!(tx, audit, "api", id)?;
-        tx.commit().await?;
-        Ok(true)
-    }
-    .await)
+    super::audit::delete_audited(db, "apis", "api", id, audit).await
 }
 
 /// A page of APIs by name, and how many match. `q` matches name or slug (literal substring,

@@ -32,3 +32,31 @@ macro_rules! write_audit {
     };
 }
 pub(crate) use write_audit;
+
+/// Deletes row `id` of `table` (a name from our own code, never input) with the audit record
+/// about it, in one transaction. `Ok(false)` if there was no such row.
+pub async fn delete_audited(
+    db: &super::Db,
+    table: &'static str,
+    target_type: &'static str,
+    id: i64,
+    audit: &AuditEntry<'_>,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!("DELETE FROM {table} WHERE id = $1");
+    super::with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(&sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        write_audit!(tx, audit, target_type, id)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth_sessions;
 pub mod key_allowance;
 pub mod keys;
+pub mod rate_limit_policies;
 pub mod security_events;
 pub mod usage;
 pub mod users;

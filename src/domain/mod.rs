@@ -6,6 +6,8 @@ pub mod apis;
 pub mod crypto;
 pub mod keys;
 pub mod passwords;
+pub mod patch_fields;
+pub mod policies;
 pub mod sessions;
 pub mod setup;
 pub mod stats;

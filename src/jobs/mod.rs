@@ -24,6 +24,7 @@ pub fn spawn(state: AppState) -> Jobs {
     let handles = vec![
         tokio::spawn(sweeper(state.clone(), stopped.clone())),
         tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
+        tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
@@ -41,6 +42,27 @@ async fn traffic_evictor(state: AppState, mut stopped: watch::Receiver<bool>) {
                 let dropped = state.traffic.evict_idle(now_ms);
                 if dropped > 0 {
                     tracing::debug!(keys = dropped, left = state.traffic.len(), "idle traffic state dropped");
+                }
+                let dropped = state.policies.buckets.evict_idle(now_ms);
+                if dropped > 0 {
+                    tracing::debug!(subjects = dropped, "idle policy buckets dropped");
+                }
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// Every 10 seconds: reads the rate-limit policies again, so a change made through another
+/// instance is in force here within that time (changes made here are in force at once).
+async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = state.policies.reload(&state.db).await {
+                    tracing::warn!(error = %e, "reading rate-limit policies failed; the previous ones stay in force");
                 }
             }
             _ = stopped.changed() => break,

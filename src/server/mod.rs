@@ -98,11 +98,17 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let mut leptos_options = leptos_options(&config.leptos_toml)?;
     leptos_options.site_addr = config.addr;
     let usage = UsageRecorder::start(db.clone(), UsageSettings::from_config(&config));
+    let policies = Arc::new(crate::domain::policies::set::PolicyRegistry::default());
+    policies
+        .reload(&db)
+        .await
+        .map_err(|e| StartError::Io(std::io::Error::other(e.detail)))?;
     Ok(AppState {
         db,
         crypto: Arc::new(Keys::derive(secret.expose())),
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         traffic: Arc::new(crate::domain::traffic::table::TrafficTable::default()),
+        policies,
         apis: Arc::new(crate::domain::apis::directory::ApiDirectory::default()),
         http: upstream_client()?,
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub key_cache: Arc<crate::domain::keys::cache::KeyCache>,
     /// Rate-limit buckets, penalties and leased quota and credits, per key.
     pub traffic: Arc<crate::domain::traffic::table::TrafficTable>,
+    /// Rate-limit policies in force and their buckets.
+    pub policies: Arc<crate::domain::policies::set::PolicyRegistry>,
     /// The gateway's routes by API slug.
     pub apis: Arc<crate::domain::apis::directory::ApiDirectory>,
     /// The gateway's client to upstreams (pooled; never follows redirects).
@@ -40,6 +42,15 @@ impl AppState {
             crypto: &self.crypto,
             cache: &self.key_cache,
             traffic: &self.traffic,
+            policies: &self.policies,
+        }
+    }
+
+    /// The services rate-limit policy operations need, borrowed from the state.
+    pub fn policy_ctx(&self) -> crate::domain::policies::PolicyContext<'_> {
+        crate::domain::policies::PolicyContext {
+            db: &self.db,
+            registry: &self.policies,
         }
     }
 

@@ -293,6 +293,7 @@ async fn two_instances_on_one_database_never_double_spend() {
         crypto: &s.crypto,
         cache: &cache,
         traffic: &traffic,
+        policies: &s.policies,
     };
     let mine = s.key_ctx();
     let req = VerifyRequest {

@@ -34,7 +34,9 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin"/>
         <Shell user=Some(user)>
-            <PageHeader title="Users" subtitle="Everyone with an account on this instance.".to_string()/>
+            <PageHeader title="Users" subtitle="Everyone with an account on this instance.".to_string()>
+                <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
+            </PageHeader>
             <section class="card">
                 <form class="row" method="get" action="/admin" role="search">
                     <label class="sr-only" for="q">"Search users"</label>

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod errors;
 pub mod home;
 pub mod keys;
+pub mod policies;
 
 use super::server_fns::{current_user, redirect};
 use super::types::User;

@@ -7,6 +7,7 @@ pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod keys;
+pub mod policies;
 pub mod traffic_form;
 
 use super::types::User;

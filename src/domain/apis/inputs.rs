@@ -1,20 +1,7 @@
 //! What clients send to register, edit and list APIs.
 
 use crate::app::limit_types::RateLimitSpec;
-use serde::{Deserialize, Deserializer};
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// A field that may be absent (keep) or a value (set). Null is a type error: these fields
-/// have nothing to clear to, and keeping the old value silently would hide the mistake.
-fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
+use serde::Deserialize;
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateApiInput {
@@ -47,26 +34,26 @@ pub struct CreateApiInput {
 /// clear them.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateApiInput {
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::not_null")]
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// Changing it moves the API's gateway path.
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::not_null")]
     #[schema(nullable = false)]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::not_null")]
     #[schema(nullable = false)]
     pub upstream_url: Option<String>,
     /// Replaces every default limit; null or [] removes them.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     pub default_rate_limits: Option<Option<Vec<RateLimitSpec>>>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::not_null")]
     #[schema(nullable = false)]
     pub timeout_ms: Option<i64>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::not_null")]
     #[schema(nullable = false)]
     pub enabled: Option<bool>,
 }

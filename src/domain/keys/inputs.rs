@@ -1,15 +1,8 @@
 //! What clients send to create and edit keys.
 
 use crate::app::limit_types::{QuotaSpec, RateLimitSpec, RefillSpec};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateKeyInput {
@@ -74,7 +67,7 @@ pub struct UpdateKeyInput {
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
     /// RFC 3339 in the future, or null to never expire.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     #[schema(value_type = Option<String>)]
     pub expires_at: Option<Option<String>>,
     #[serde(default)]
@@ -90,16 +83,16 @@ pub struct UpdateKeyInput {
     #[serde(default)]
     pub enabled: Option<bool>,
     /// Replaces every rate limit; null or [] removes them.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     pub rate_limits: Option<Option<Vec<RateLimitSpec>>>,
     /// A new limit in the same period keeps this period's usage; another period (or null,
     /// which removes the quota) starts counting again.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     pub quota: Option<Option<QuotaSpec>>,
     /// Sets the credit balance; null makes the key unlimited (and drops its refill).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     #[schema(value_type = Option<i64>)]
     pub remaining: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::patch_fields::present")]
     pub refill: Option<Option<RefillSpec>>,
 }

@@ -67,6 +67,8 @@ pub struct KeyContext<'a> {
     pub crypto: &'a Keys,
     pub cache: &'a KeyCache,
     pub traffic: &'a crate::domain::traffic::table::TrafficTable,
+    /// Rate-limit policies in force, and their buckets.
+    pub policies: &'a crate::domain::policies::set::PolicyRegistry,
 }
 
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;

@@ -10,8 +10,11 @@ use super::material;
 use crate::db::{self, Db};
 use crate::domain::crypto::Keys;
 use crate::domain::db_failure;
+use crate::domain::policies::set::RequestFacts;
 use crate::domain::traffic::engine::{RateReport, Refusal, TrafficConfig, Verdict};
 use crate::domain::traffic::penalty::Escalation;
+use crate::domain::traffic::shared::{SharedCharge, Subject, SubjectEscalation};
+use crate::domain::traffic::table::Charge;
 use crate::error::AppResult;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -360,18 +363,32 @@ pub async fn verify_call(
     let mut verdict = Verdict::default();
     if code == VerifyCode::Valid {
         code = access;
-        if !traffic.is_empty() {
+        let policy_limits = match ctx.policies.current() {
+            Some(set) => set.limits_for(&RequestFacts {
+                api_id: call.api.map(|a| a.id),
+                endpoint: req.endpoint.as_deref(),
+                user_id: state.owner_user_id,
+                org_id: state.org_id,
+                key_id: state.id,
+                ip,
+            }),
+            None => Vec::new(),
+        };
+        if !traffic.is_empty() || !policy_limits.is_empty() {
             let cost = req.cost.unwrap_or(1);
+            let shared = SharedCharge {
+                buckets: &ctx.policies.buckets,
+                limits: &policy_limits,
+            };
+            let charge = Charge {
+                cfg: traffic,
+                shared,
+                cost,
+                later_check_fails: access != VerifyCode::Valid,
+            };
             verdict = ctx
                 .traffic
-                .decide(
-                    ctx.db,
-                    state.id,
-                    traffic,
-                    now_ms,
-                    cost,
-                    access != VerifyCode::Valid,
-                )
+                .decide(ctx.db, state.id, &charge, now_ms)
                 .await?;
             code = match verdict.refused {
                 None => VerifyCode::Valid,
@@ -387,6 +404,9 @@ pub async fn verify_call(
     }
     if let Some(e) = verdict.escalation {
         record_escalation(ctx.db, state, e, ip, now_ms).await;
+    }
+    for raised in &verdict.subject_escalations {
+        record_subject_escalation(ctx.db, state, raised, ip, now_ms).await;
     }
     let retry_after = match verdict.refused {
         Some(Refusal::RateLimited { retry_after_ms }) => Some(epoch_seconds_up(retry_after_ms)),
@@ -418,29 +438,35 @@ pub async fn verify_call(
     })
 }
 
-/// A key that keeps hitting its limits earns a stricter penalty; each step is a security
-/// event. A failure to record it is logged, never turned into a failed verification.
-async fn record_escalation(
-    db: &Db,
-    state: &KeyState,
-    e: Escalation,
-    ip: Option<IpAddr>,
-    now_ms: i64,
-) {
-    let detail = serde_json::json!({
+fn escalation_detail(e: &Escalation, extra: serde_json::Value) -> String {
+    let mut detail = serde_json::json!({
         "level": e.level,
         "blocked_until": e.blocked_until_ms.map(crate::domain::from_millis)
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-    })
-    .to_string();
-    let subject = state.id.to_string();
+    });
+    if let (Some(d), serde_json::Value::Object(more)) = (detail.as_object_mut(), extra) {
+        d.extend(more);
+    }
+    detail.to_string()
+}
+
+/// A penalty raised on `subject_type` `subject`, as a security event. A failure to record it
+/// is logged, never turned into a failed verification.
+async fn record_penalty(
+    db: &Db,
+    state: &KeyState,
+    (subject_type, subject): (&str, &str),
+    detail: &str,
+    ip: Option<IpAddr>,
+    now_ms: i64,
+) {
     let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
     let event = db::security_events::NewSecurityEvent {
         kind: "ratelimit.penalty_raised",
-        subject_type: "api_key",
-        subject: &subject,
+        subject_type,
+        subject,
         user_id: Some(state.owner_user_id),
-        detail: &detail,
+        detail,
         ip: &ip,
         user_agent: "",
         at_ms: now_ms,
@@ -448,11 +474,42 @@ async fn record_escalation(
     if let Err(err) = db::security_events::insert(db, &event).await {
         tracing::warn!(key_id = state.id, error = %err, "recording a penalty escalation failed");
     }
-    tracing::warn!(
-        key_id = state.id,
-        level = e.level,
-        "rate-limit penalty raised"
+    tracing::warn!(key_id = state.id, subject_type, "rate-limit penalty raised");
+}
+
+/// A key that keeps hitting its own limits earns a stricter penalty; each step is a
+/// security event.
+async fn record_escalation(
+    db: &Db,
+    state: &KeyState,
+    e: Escalation,
+    ip: Option<IpAddr>,
+    now_ms: i64,
+) {
+    let detail = escalation_detail(&e, serde_json::json!({}));
+    let subject = state.id.to_string();
+    record_penalty(db, state, ("api_key", &subject), &detail, ip, now_ms).await;
+}
+
+/// A client IP, user, org or key that keeps hitting a policy's limit: the same, with the
+/// policy named.
+async fn record_subject_escalation(
+    db: &Db,
+    state: &KeyState,
+    raised: &SubjectEscalation,
+    ip: Option<IpAddr>,
+    now_ms: i64,
+) {
+    let detail = escalation_detail(
+        &raised.escalation,
+        serde_json::json!({ "policy_id": raised.limit.policy_id, "key_id": state.id }),
     );
+    let subject_type = match raised.limit.subject {
+        Subject::Ip(_) => "ip",
+        _ => "policy_subject",
+    };
+    let subject = raised.limit.subject.describe();
+    record_penalty(db, state, (subject_type, &subject), &detail, ip, now_ms).await;
 }
 
 #[cfg(test)]

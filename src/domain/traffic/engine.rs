@@ -10,6 +10,7 @@ use super::allowance::{Held, credit_period_start, lease_size};
 use super::gcra::{Bucket, Rate};
 use super::penalty::{Escalation, Penalty};
 use super::period::Period;
+use super::shared::{SharedCharge, SubjectEscalation};
 
 /// A key's traffic settings, as verification needs them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,8 +65,10 @@ pub struct Verdict {
     pub ratelimit: Option<RateReport>,
     pub quota: Option<QuotaReport>,
     pub remaining: Option<i64>,
-    /// A penalty level this request's refusal raised.
+    /// A penalty level this request's refusal raised on the key.
     pub escalation: Option<Escalation>,
+    /// Penalties it raised on the subjects of policies (a client IP, a user, ...).
+    pub subject_escalations: Vec<SubjectEscalation>,
 }
 
 /// What `decide` needs before it can answer.
@@ -200,50 +203,78 @@ impl KeyTraffic {
         }
     }
 
-    /// Decides one request costing `cost` credits at `now_ms`. `later_check_fails` says whether
-    /// a read-only check after these (scopes, IP) refuses it. On `Step::Done` the verdict is
-    /// in `out`; otherwise lease what the step asks for and call again.
+    /// Decides one request costing `cost` credits at `now_ms`, counted in the key's own limits
+    /// and in the policy limits of `shared`. `later_check_fails` says whether a read-only check
+    /// after these (scopes, IP) refuses it. On `Step::Done` the verdict is in `out`; otherwise
+    /// lease what the step asks for and call again.
     pub fn decide(
         &mut self,
         cfg: &TrafficConfig,
+        shared: SharedCharge<'_>,
         now_ms: i64,
         cost: i64,
         later_check_fails: bool,
         out: &mut Verdict,
     ) -> Step {
         *out = Verdict::default();
-        // 1. Rate limits, under any penalty in force.
+        // 1. Rate limits, the key's under any penalty in force, and the policies'.
         let tokens = self.penalty.tokens_per_request(now_ms);
         let decisions: Vec<_> = cfg
             .rates
             .iter()
             .map(|(name, rate)| self.bucket(name).peek_tokens(rate, now_ms, tokens))
             .collect();
+        let shared_peek = shared.peek(now_ms);
         // Report the limit that refuses, else the one with the fewest requests left.
-        let tightest =
-            (0..decisions.len()).min_by_key(|&i| (decisions[i].allowed, decisions[i].remaining));
-        out.ratelimit = tightest.map(|i| {
-            let (name, rate) = &cfg.rates[i];
-            RateReport {
-                name: name.clone(),
-                limit: rate.limit,
-                window_seconds: rate.window.seconds(),
-                remaining: decisions[i].remaining,
-                reset_ms: decisions[i].reset_ms,
+        let own = (0..decisions.len())
+            .min_by_key(|&i| (decisions[i].allowed, decisions[i].remaining))
+            .map(|i| (decisions[i].allowed, decisions[i].remaining, i));
+        let policy = (0..shared_peek.reports.len())
+            .min_by_key(|&i| {
+                let (allowed, r) = &shared_peek.reports[i];
+                (*allowed, r.remaining)
+            })
+            .map(|i| {
+                (
+                    shared_peek.reports[i].0,
+                    shared_peek.reports[i].1.remaining,
+                    i,
+                )
+            });
+        out.ratelimit = match (own, policy) {
+            (Some((a, r, i)), p) if p.is_none_or(|(pa, pr, _)| (a, r) <= (pa, pr)) => {
+                let (name, rate) = &cfg.rates[i];
+                Some(RateReport {
+                    name: name.clone(),
+                    limit: rate.limit,
+                    window_seconds: rate.window.seconds(),
+                    remaining: decisions[i].remaining,
+                    reset_ms: decisions[i].reset_ms,
+                })
             }
-        });
+            (_, Some((_, _, i))) => Some(shared_peek.reports[i].1.clone()),
+            _ => None,
+        };
         let blocked = self.penalty.blocked_until(now_ms);
         let refused_for = decisions
             .iter()
             .filter(|d| !d.allowed)
             .map(|d| d.retry_after_ms)
             .max();
-        if blocked.is_some() || refused_for.is_some() {
+        let own_refused = blocked.is_some() || refused_for.is_some();
+        if own_refused || shared_peek.retry_after_ms.is_some() {
             let wait = blocked.map_or(0, |until| until - now_ms);
+            let retry = wait
+                .max(refused_for.unwrap_or(0))
+                .max(shared_peek.retry_after_ms.unwrap_or(0));
             out.refused = Some(Refusal::RateLimited {
-                retry_after_ms: wait.max(refused_for.unwrap_or(0)).max(1),
+                retry_after_ms: retry.max(1),
             });
-            out.escalation = self.penalty.strike(now_ms);
+            if own_refused {
+                out.escalation = self.penalty.strike(now_ms);
+            }
+            let refused: Vec<bool> = shared_peek.reports.iter().map(|(ok, _)| !ok).collect();
+            out.subject_escalations = shared.strike(&refused, now_ms);
             if let Some(r) = out.ratelimit.as_mut() {
                 r.remaining = 0;
             }
@@ -296,6 +327,15 @@ impl KeyTraffic {
             out.refused = Some(Refusal::LaterCheck);
             return Step::Done;
         }
+        // The policies' buckets are shared with other keys' requests: spend there first, all
+        // or nothing, and count this request refused if one of them ran dry meanwhile.
+        if let Err(retry_after_ms) = shared.try_spend(now_ms) {
+            out.refused = Some(Refusal::RateLimited { retry_after_ms });
+            if let Some(r) = out.ratelimit.as_mut() {
+                r.remaining = 0;
+            }
+            return Step::Done;
+        }
         for ((name, rate), decision) in cfg.rates.iter().zip(&decisions) {
             let mut bucket = self.bucket(name);
             bucket.commit(decision);
@@ -340,7 +380,7 @@ mod tests {
     ) -> Verdict {
         let mut out = Verdict::default();
         for _ in 0..4 {
-            match t.decide(cfg, now, cost, later_fails, &mut out) {
+            match t.decide(cfg, SharedCharge::none(), now, cost, later_fails, &mut out) {
                 Step::Done => return out,
                 Step::LeaseQuota { period_start, want } => {
                     let (granted, next) = grant_quota(row.quota, period_start, want);
@@ -455,7 +495,7 @@ mod tests {
         let mut served = 0;
         for _ in 0..1_500 {
             loop {
-                match t.decide(&cfg, 5, 1, false, &mut out) {
+                match t.decide(&cfg, SharedCharge::none(), 5, 1, false, &mut out) {
                     Step::Done => break,
                     Step::LeaseQuota { period_start, want } => {
                         leases += 1;

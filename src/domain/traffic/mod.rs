@@ -7,5 +7,6 @@ pub mod gcra;
 pub mod penalty;
 pub mod period;
 pub mod settings;
+pub mod shared;
 pub mod spec;
 pub mod table;

@@ -8,6 +8,7 @@
 use super::allowance::{CreditRow, Held, QuotaRow, grant_credits, grant_quota};
 use super::engine::{KeyTraffic, Step, TrafficConfig, Verdict};
 use super::period::{Period, PeriodName};
+use super::shared::SharedCharge;
 use crate::db::{self, Db};
 use crate::domain::db_failure;
 use crate::error::{AppError, AppResult};
@@ -17,6 +18,31 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// How often a compare-and-set lease is retried when another writer got there first.
 const LEASE_ATTEMPTS: usize = 16;
+
+/// What one request asks of a key's traffic state.
+#[derive(Clone, Copy, Debug)]
+pub struct Charge<'a> {
+    /// The key's own limits, quota and credits.
+    pub cfg: &'a TrafficConfig,
+    /// The policy limits the request is also counted in.
+    pub shared: SharedCharge<'a>,
+    /// Credits the request costs.
+    pub cost: i64,
+    /// A read-only check after traffic control (scopes, IP) refuses the request.
+    pub later_check_fails: bool,
+}
+
+impl<'a> Charge<'a> {
+    /// One request of cost 1 against the key's own limits only.
+    pub fn own(cfg: &'a TrafficConfig) -> Self {
+        Charge {
+            cfg,
+            shared: SharedCharge::none(),
+            cost: 1,
+            later_check_fails: false,
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct TrafficTable {
@@ -45,16 +71,20 @@ impl TrafficTable {
         &self,
         db: &Db,
         key_id: i64,
-        cfg: &TrafficConfig,
+        charge: &Charge<'_>,
         now_ms: i64,
-        cost: i64,
-        later_check_fails: bool,
     ) -> AppResult<Verdict> {
         let mut state = self.lock(key_id).await;
         let mut verdict = Verdict::default();
+        let Charge {
+            cfg,
+            shared,
+            cost,
+            later_check_fails,
+        } = *charge;
         // Each step leases at most once per kind; three rounds always settle.
         for _ in 0..3 {
-            match state.decide(cfg, now_ms, cost, later_check_fails, &mut verdict) {
+            match state.decide(cfg, shared, now_ms, cost, later_check_fails, &mut verdict) {
                 Step::Done => return Ok(verdict),
                 Step::LeaseQuota { period_start, want } => {
                     let (granted, used) = lease_quota(db, key_id, period_start, want).await?;
@@ -253,12 +283,12 @@ mod tests {
         };
         let t0 = 1_000_000;
         for _ in 0..2 {
-            let v = table.decide(&db, 7, &cfg, t0, 1, false).await.unwrap();
+            let v = table.decide(&db, 7, &Charge::own(&cfg), t0).await.unwrap();
             assert!(v.refused.is_none());
         }
         assert!(
             table
-                .decide(&db, 7, &cfg, t0, 1, false)
+                .decide(&db, 7, &Charge::own(&cfg), t0)
                 .await
                 .unwrap()
                 .refused
@@ -273,7 +303,7 @@ mod tests {
         assert_eq!(table.evict_idle(t0 + 60_000), 1);
         assert!(table.is_empty());
         let again = table
-            .decide(&db, 7, &cfg, t0 + 60_000, 1, false)
+            .decide(&db, 7, &Charge::own(&cfg), t0 + 60_000)
             .await
             .unwrap();
         assert_eq!(
