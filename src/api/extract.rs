@@ -65,10 +65,29 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
-        json_error(err.into_inner(), &path)
+        let inner = err.into_inner();
+        // serde_json reports a number or object where an enum's string belongs as a syntax
+        // error ("expected value"); the body is well-formed, so it is the field's type.
+        if inner.classify() == serde_json::error::Category::Syntax
+            && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+        {
+            return AppError::validation(vec![FieldError {
+                field: field_of(&path),
+                message: "has the wrong type: expected one of the allowed values".into(),
+            }]);
+        }
+        json_error(inner, &path)
     })?;
     de.end().map_err(|e| json_error(e, ""))?;
     Ok(value)
+}
+
+fn field_of(path: &str) -> String {
+    if path == "." || path.is_empty() {
+        "body".to_string()
+    } else {
+        format!("body.{path}")
+    }
 }
 
 fn json_error(inner: serde_json::Error, path: &str) -> AppError {
@@ -87,8 +106,7 @@ fn json_error(inner: serde_json::Error, path: &str) -> AppError {
             {
                 Some(name) if path == "." || path.is_empty() => format!("body.{name}"),
                 Some(name) => format!("body.{path}.{name}"),
-                None if path == "." || path.is_empty() => "body".to_string(),
-                None => format!("body.{path}"),
+                None => field_of(path),
             };
             AppError::validation(vec![FieldError { field, message }])
         }

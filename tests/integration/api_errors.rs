@@ -220,3 +220,19 @@ async fn openapi_document_covers_every_route() {
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn a_number_where_an_enum_string_belongs_is_a_field_error_not_broken_json() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let token = user_token(&api, "enum@example.com").await;
+    let res = api
+        .post_auth(
+            "/api/v1/keys",
+            &token,
+            json!({"name": "k", "rate_limits": [{"name": "d", "limit": 1, "window": 3}]}),
+        )
+        .await;
+    let body = expect_error(res, 422, "VALIDATION_ERROR").await;
+    assert_eq!(body["errors"][0]["field"], "body.rate_limits[0].window");
+}

@@ -4,7 +4,7 @@
 use crate::harness::*;
 use serde_json::{Value, json};
 
-async fn delete(api: &Api, token: &str, path: &str) -> reqwest::Response {
+pub async fn delete(api: &Api, token: &str, path: &str) -> reqwest::Response {
     api.http
         .delete(format!("{}{path}", api.base))
         .bearer_auth(token)
@@ -34,7 +34,7 @@ pub fn tickets() -> Value {
 }
 
 /// The fields named in a 422 answer.
-async fn error_fields(res: reqwest::Response) -> Vec<String> {
+pub async fn error_fields(res: reqwest::Response) -> Vec<String> {
     let body = expect_error(res, 422, "VALIDATION_ERROR").await;
     body["errors"]
         .as_array()

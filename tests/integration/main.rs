@@ -9,6 +9,7 @@ mod apis_portal;
 mod gateway;
 mod harness;
 mod ops;
+mod policies;
 mod portal;
 mod traffic;
 mod upstream;
