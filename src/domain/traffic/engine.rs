@@ -378,9 +378,21 @@ mod tests {
         cost: i64,
         later_fails: bool,
     ) -> Verdict {
+        run_shared(t, row, cfg, SharedCharge::none(), now, cost, later_fails)
+    }
+
+    fn run_shared(
+        t: &mut KeyTraffic,
+        row: &mut Row,
+        cfg: &TrafficConfig,
+        shared: SharedCharge<'_>,
+        now: i64,
+        cost: i64,
+        later_fails: bool,
+    ) -> Verdict {
         let mut out = Verdict::default();
         for _ in 0..4 {
-            match t.decide(cfg, SharedCharge::none(), now, cost, later_fails, &mut out) {
+            match t.decide(cfg, shared, now, cost, later_fails, &mut out) {
                 Step::Done => return out,
                 Step::LeaseQuota { period_start, want } => {
                     let (granted, next) = grant_quota(row.quota, period_start, want);
@@ -533,5 +545,70 @@ mod tests {
         let v = run(&mut t, &mut r, &cfg, 120_000, 1, false);
         assert!(v.refused.is_some(), "half the rate under penalty");
         assert_eq!(run(&mut t, &mut r, &cfg, 180_000, 1, false).refused, None);
+    }
+
+    #[test]
+    fn policies_and_the_key_spend_together_or_not_at_all() {
+        use super::super::shared::{SharedBuckets, SharedLimit, Subject};
+        let buckets = SharedBuckets::default();
+        let policy = [SharedLimit {
+            policy_id: 9,
+            subject: Subject::Shared,
+            rate: Rate {
+                limit: 2,
+                window: Window::Minute,
+                burst: 0,
+            },
+            penalized: false,
+        }];
+        let shared = SharedCharge {
+            buckets: &buckets,
+            limits: &policy,
+        };
+        let cfg = TrafficConfig {
+            rates: vec![rate(3)],
+            quota: Some((Period::Day, 100)),
+            credits: None,
+        };
+        let mut t = KeyTraffic::default();
+        let mut r = row(100, 0);
+        let now = 10 * DAY;
+        // A later check refuses: neither the key nor the policy spends.
+        let v = run_shared(&mut t, &mut r, &cfg, shared, now, 1, true);
+        assert_eq!(v.refused, Some(Refusal::LaterCheck));
+        let first = run_shared(&mut t, &mut r, &cfg, shared, now, 1, false);
+        assert!(first.refused.is_none());
+        let tightest = first.ratelimit.unwrap();
+        assert_eq!(
+            (tightest.name.as_str(), tightest.remaining),
+            ("policy-9", 1)
+        );
+        assert_eq!(first.quota.unwrap().remaining, 99);
+        assert!(
+            run_shared(&mut t, &mut r, &cfg, shared, now, 1, false)
+                .refused
+                .is_none()
+        );
+        // The policy is spent: refused, and the key's bucket and quota keep their units.
+        let third = run_shared(&mut t, &mut r, &cfg, shared, now, 1, false);
+        assert_eq!(
+            third.refused,
+            Some(Refusal::RateLimited {
+                retry_after_ms: 30_000
+            })
+        );
+        assert_eq!(
+            third.escalation, None,
+            "the key broke none of its own limits"
+        );
+        let own = t.rate_status(&cfg, now);
+        assert_eq!(own[0].remaining, 1, "3 - 2 spent");
+        assert_eq!(
+            run(&mut t, &mut r, &cfg, now, 1, false)
+                .quota
+                .unwrap()
+                .remaining,
+            97
+        );
     }
 }
