@@ -90,28 +90,31 @@ pub fn PolicyFields(#[prop(optional)] values: Option<PolicyFieldValues>) -> impl
                 "Optional: limit the policy to one subject: an API slug (API, endpoint), a user, org or key id, or an IP address or CIDR range (client IP; each address in the range still has its own bucket). Empty: every subject."
             </p>
         </div>
-        <div class="row">
-            <div class="field">
-                <label for="policy-method">"Method"</label>
-                <select id="policy-method" name="method">
-                    <option value="" selected=method.is_empty()>"Any"</option>
-                    {crate::app::policy_types::METHODS
-                        .into_iter()
-                        .map(|m| view! { <option value=m selected=method == m>{m}</option> })
-                        .collect_view()}
-                </select>
+        <fieldset class="field">
+            <legend>"Which requests"</legend>
+            <div class="row">
+                <div class="field">
+                    <label for="policy-method">"Method"</label>
+                    <select id="policy-method" name="method">
+                        <option value="" selected=method.is_empty()>"Any"</option>
+                        {crate::app::policy_types::METHODS
+                            .into_iter()
+                            .map(|m| view! { <option value=m selected=method == m>{m}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field grow">
+                    <label for="policy-path">"Path pattern"</label>
+                    <input id="policy-path" name="path_pattern" type="text" maxlength="200" value=v.path_pattern
+                        placeholder="/tickets/{id}/comments" aria-describedby="policy-path-hint" autocapitalize="none" spellcheck="false"/>
+                </div>
             </div>
-            <div class="field grow">
-                <label for="policy-path">"Path pattern"</label>
-                <input id="policy-path" name="path_pattern" type="text" maxlength="200" value=v.path_pattern
-                    placeholder="/tickets/{id}/comments" aria-describedby="policy-path-hint" autocapitalize="none" spellcheck="false"/>
-            </div>
-        </div>
-        <p class="hint" id="policy-path-hint">
-            "Method and path narrow endpoint, user, org, IP and key policies. In a pattern, "<code>"*"</code>" or "<code>"{name}"</code>
-            " matches one segment and a final "<code>"/**"</code>" the rest. Verification matches the "<code>"endpoint"</code>
-            " it is sent; the gateway the path after "<code>"/gw/<slug>"</code>"."
-        </p>
+            <p class="hint" id="policy-path-hint">
+                "Optional for user, org, IP and key policies; an endpoint policy needs one or both. Not used with global and API policies. In a pattern, "<code>"*"</code>" or "<code>"{name}"</code>
+                " matches one segment and a final "<code>"/**"</code>" the rest. Verification matches the "<code>"endpoint"</code>
+                " it is sent; the gateway, the path after "<code>"/gw/<slug>"</code>"."
+            </p>
+        </fieldset>
         <fieldset class="field">
             <legend>"Limit"</legend>
             <div class="row">

@@ -93,7 +93,7 @@ pub fn PoliciesPage() -> impl IntoView {
             {notice.map(|n| view! { <div class="alert alert-success" role="status">{n}</div> })}
             <section class="card">
                 <form class="row" method="get" action="/admin/rate-limits">
-                    <label for="scope-filter">"Scope"</label>
+                    <label for="scope-filter">"Show"</label>
                     <select id="scope-filter" name="scope">
                         <option value="" selected=scope.is_empty()>"All scopes"</option>
                         {PolicyScope::ALL.into_iter().map(|s| view! {
