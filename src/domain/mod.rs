@@ -33,6 +33,27 @@ pub fn from_millis(ms: i64) -> Timestamp {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Checks `?page` (from 1) and `?per_page` (1-200, default 50) of a list and returns them.
+pub fn paging(
+    v: &mut crate::error::Validator,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> (i64, i64) {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(50);
+    v.check(
+        (1..=1_000_000).contains(&page),
+        "query.page",
+        "must be 1 or more",
+    );
+    v.check(
+        (1..=200).contains(&per_page),
+        "query.per_page",
+        "must be between 1 and 200",
+    );
+    (page, per_page)
+}
+
 /// Logs a database failure with its cause and answers a generic 500 to the caller.
 pub fn db_failure(err: sqlx::Error) -> AppError {
     tracing::error!(error = %err, "database error");

@@ -19,11 +19,7 @@ pub fn AdminPage() -> impl IntoView {
     }
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
-    let page = query
-        .get("page")
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page = crate::app::pages::page_param(&query);
     let users = Resource::new(
         {
             let q = q.clone();

@@ -14,6 +14,15 @@ use super::types::User;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+/// The `?page=` of a list page: 1 when absent or not a number.
+pub fn page_param(query: &leptos_router::params::ParamsMap) -> i64 {
+    query
+        .get("page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// The signed-in user; without one, the browser is sent to sign in and back here after.
 pub fn signed_in_user() -> Option<User> {
     let user = current_user();

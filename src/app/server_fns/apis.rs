@@ -9,26 +9,9 @@ pub const APIS_PER_PAGE: i64 = 25;
 #[cfg(feature = "ssr")]
 mod edge {
     use crate::app::limit_types::{RateLimitSpec, Window};
-    use crate::app::server_fns::ctx;
-    use crate::domain::keys::Actor;
     use crate::error::{AppError, AppResult, FieldError, Validator};
-    use crate::server::state::AppState;
 
-    pub fn actor() -> AppResult<(AppState, Actor)> {
-        let state = ctx::state()?;
-        let user = ctx::require_user()?;
-        Ok((
-            state,
-            Actor {
-                user,
-                client: ctx::client(),
-            },
-        ))
-    }
-
-    pub fn now() -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
+    pub use crate::app::server_fns::ctx::{actor, now};
 
     /// The form's one "default" limit row (limit / window / burst); a blank limit means no
     /// default limits. Numbers that do not parse are reported here; ranges by the domain.

@@ -38,26 +38,8 @@ pub struct KeyListPage {
 
 #[cfg(feature = "ssr")]
 mod edge {
-    use crate::app::server_fns::ctx;
-    use crate::domain::keys::Actor;
-    use crate::error::AppResult;
-    use crate::server::state::AppState;
 
-    pub fn actor() -> AppResult<(AppState, Actor)> {
-        let state = ctx::state()?;
-        let user = ctx::require_user()?;
-        Ok((
-            state,
-            Actor {
-                user,
-                client: ctx::client(),
-            },
-        ))
-    }
-
-    pub fn now() -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
+    pub use crate::app::server_fns::ctx::{actor, now};
 }
 
 #[server(prefix = "/sfn", endpoint = "keys_page")]

@@ -114,6 +114,23 @@ pub mod ctx {
         super::current_user().ok_or_else(AppError::unauthorized)
     }
 
+    /// The signed-in user acting from this request's client, with the state to act on.
+    pub fn actor() -> AppResult<(AppState, crate::domain::keys::Actor)> {
+        let state = state()?;
+        let user = require_user()?;
+        Ok((
+            state,
+            crate::domain::keys::Actor {
+                user,
+                client: client(),
+            },
+        ))
+    }
+
+    pub fn now() -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+
     pub fn require_admin() -> AppResult<User> {
         let user = require_user()?;
         if user.role.is_admin() {

@@ -10,26 +10,9 @@ pub const POLICIES_PER_PAGE: i64 = 50;
 mod edge {
     use crate::app::limit_types::Window;
     use crate::app::policy_types::PolicyScope;
-    use crate::app::server_fns::ctx;
-    use crate::domain::keys::Actor;
     use crate::error::{AppResult, Validator};
-    use crate::server::state::AppState;
 
-    pub fn actor() -> AppResult<(AppState, Actor)> {
-        let state = ctx::state()?;
-        let user = ctx::require_user()?;
-        Ok((
-            state,
-            Actor {
-                user,
-                client: ctx::client(),
-            },
-        ))
-    }
-
-    pub fn now() -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
+    pub use crate::app::server_fns::ctx::{actor, now};
 
     /// The form's fields that are not plain text, parsed; ranges are the domain's to check.
     #[derive(Debug)]

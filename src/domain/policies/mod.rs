@@ -230,18 +230,7 @@ pub async fn list_policies(
 ) -> AppResult<RateLimitPolicyPage> {
     require_admin(actor)?;
     let mut v = Validator::default();
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    v.check(
-        (1..=1_000_000).contains(&page),
-        "query.page",
-        "must be 1 or more",
-    );
-    v.check(
-        (1..=200).contains(&per_page),
-        "query.per_page",
-        "must be between 1 and 200",
-    );
+    let (page, per_page) = crate::domain::paging(&mut v, q.page, q.per_page);
     v.finish()?;
     let (rows, total) = db::rate_limit_policies::list(
         ctx.db,

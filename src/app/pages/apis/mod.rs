@@ -50,11 +50,7 @@ pub fn ApisPage() -> impl IntoView {
     };
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
-    let page = query
-        .get("page")
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page = crate::app::pages::page_param(&query);
     let notice = match (query.get("created"), query.get("deleted")) {
         (Some(_), _) => Some("API added. The gateway serves it from now on."),
         (_, Some(_)) => Some("API deleted."),

@@ -64,11 +64,7 @@ pub fn PoliciesPage() -> impl IntoView {
     }
     let query = use_query_map().get_untracked();
     let scope = query.get("scope").unwrap_or_default();
-    let page = query
-        .get("page")
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page = crate::app::pages::page_param(&query);
     let notice = match (query.get("created"), query.get("deleted")) {
         (Some(_), _) => Some("Policy created. It is enforced from the next request."),
         (_, Some(_)) => Some("Policy deleted."),
