@@ -8,7 +8,10 @@ pub mod auth_sessions;
 pub mod key_allowance;
 pub mod keys;
 pub mod rate_limit_policies;
+pub mod rollups;
 pub mod security_events;
+#[cfg(test)]
+pub mod temp;
 pub mod usage;
 pub mod users;
 pub mod web_sessions;

@@ -2,6 +2,7 @@
 //! server functions both call these and nothing else.
 
 pub mod accounts;
+pub mod analytics;
 pub mod apis;
 pub mod crypto;
 pub mod keys;

@@ -76,3 +76,62 @@ async fn usage_retention_purges_only_events_past_it() {
     assert_eq!(store::count(db).await.unwrap(), 3);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn rollups_count_every_event_once_on_this_backend() {
+    use keyport::db::rollups::{RollupFilter, totals};
+    use keyport::domain::analytics::{RollupSettings, catch_up};
+    let server = TestServer::start().await;
+    let db = server.state.db.clone();
+    let day = 86_400_000;
+    let base = 1_800_000_000_000 - 1_800_000_000_000 % day;
+    // Hostile endpoints (NUL, quotes, non-ASCII) in three days' buckets.
+    let events: Vec<UsageEvent> = (0..3_000)
+        .map(|i| event(i, base + (i as i64 % 3) * day + i as i64))
+        .collect();
+    let mut clean = events.clone();
+    clean.iter_mut().for_each(keyport::domain::usage::sanitize);
+    store::insert_batch(&db, &clean).await.unwrap();
+    let settings = RollupSettings {
+        batch: 700,
+        lag_ms: 0,
+    };
+    // The server's own roller may take some passes too; each event counts once either way.
+    catch_up(&db, base + 10 * day, settings).await.unwrap();
+    assert_eq!(
+        catch_up(&db, base + 10 * day, settings).await.unwrap(),
+        0,
+        "nothing twice"
+    );
+    let last_id = store::recent(&db, 1).await.unwrap()[0].id;
+    assert_eq!(keyport::db::rollups::progress(&db).await.unwrap(), last_id);
+    let days = totals(&db, "day", base, base + 3 * day, &RollupFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        days.iter()
+            .map(|(b, s)| (*b, s.requests))
+            .collect::<Vec<_>>(),
+        [(base, 1_000), (base + day, 1_000), (base + 2 * day, 1_000)]
+    );
+    let hours = totals(
+        &db,
+        "hour",
+        base,
+        base + 3 * day,
+        &RollupFilter {
+            key_id: Some(1),
+            ..RollupFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hours.iter().map(|(_, s)| s.requests).sum::<i64>(),
+        1,
+        "key 1: event 1 only"
+    );
+    let latency: i64 = days.iter().map(|(_, s)| s.latency_sum_us).sum();
+    assert_eq!(latency, (0..3_000i64).sum::<i64>());
+    server.stop().await;
+}

@@ -1,0 +1,223 @@
+//! Usage rollups: reading raw events in id order, adding sums to rollup rows, and the
+//! progress mark that makes each event count once.
+
+use super::{Db, with_pool};
+use crate::domain::analytics::histogram::BINS;
+use crate::domain::analytics::rollup::{RawEvent, RollupKey, RollupSums};
+use sqlx::QueryBuilder;
+use std::sync::LazyLock;
+
+const PROGRESS: &str = "usage";
+/// 12 columns and the histogram's 30 bins a row: 512 rows stay under both backends' bind limits.
+const ROWS_PER_STATEMENT: usize = 512;
+const _: () = assert!(ROWS_PER_STATEMENT * (12 + BINS) <= 32_766);
+
+fn hist_columns() -> Vec<String> {
+    (0..BINS).map(|i| format!("h{i:02}")).collect()
+}
+
+/// The columns that add up, in `RollupSums` order.
+fn sum_columns() -> impl Iterator<Item = String> {
+    [
+        "requests",
+        "request_bytes",
+        "response_bytes",
+        "latency_sum_us",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(hist_columns())
+}
+
+static INSERT_HEAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO usage_rollups (granularity, bucket_start, key_id, api_id, owner_user_id, endpoint, code, \
+         status_class, requests, request_bytes, response_bytes, latency_sum_us, {}) ",
+        hist_columns().join(", ")
+    )
+});
+
+static UPSERT_TAIL: LazyLock<String> = LazyLock::new(|| {
+    let sums = sum_columns()
+        .map(|c| format!("{c} = usage_rollups.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        " ON CONFLICT (granularity, bucket_start, key_id, api_id, owner_user_id, endpoint, code, status_class) \
+         DO UPDATE SET {sums}"
+    )
+});
+
+/// The id of the last raw event included in the rollups.
+pub async fn progress(db: &Db) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT last_event_id FROM rollup_progress WHERE name = $1"
+    )
+    .bind(PROGRESS)
+    .fetch_one(pool)
+    .await)
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    created_at: i64,
+    key_id: Option<i64>,
+    owner_user_id: Option<i64>,
+    api_id: Option<i64>,
+    endpoint: String,
+    code: String,
+    status: i32,
+    latency_us: i64,
+    request_bytes: i64,
+    response_bytes: i64,
+}
+
+/// Up to `limit` raw events after `after_id`, in id order.
+pub async fn events_after(
+    db: &Db,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<RawEvent>, sqlx::Error> {
+    const SQL: &str = "SELECT id, created_at, key_id, owner_user_id, api_id, endpoint, code, status, latency_us, \
+        request_bytes, response_bytes FROM usage_events WHERE id > $1 ORDER BY id LIMIT $2";
+    let rows: Vec<EventRow> = with_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RawEvent {
+            id: r.id,
+            at_ms: r.created_at,
+            key_id: r.key_id,
+            owner_user_id: r.owner_user_id,
+            api_id: r.api_id,
+            endpoint: r.endpoint,
+            code: r.code,
+            status: r.status,
+            latency_us: r.latency_us,
+            request_bytes: r.request_bytes,
+            response_bytes: r.response_bytes,
+        })
+        .collect())
+}
+
+/// Adds `rows` to the rollups and moves the progress mark from `from_id` to `to_id`, in one
+/// transaction. `Ok(false)`, with nothing written, when the mark was no longer at `from_id`
+/// (another instance rolled those events up first).
+pub async fn apply(
+    db: &Db,
+    rows: &[(&RollupKey, &RollupSums)],
+    from_id: i64,
+    to_id: i64,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        // The mark first: on PostgreSQL its row lock makes a second roller wait, then find
+        // the mark moved and write nothing.
+        let moved = sqlx::query(
+            "UPDATE rollup_progress SET last_event_id = $1 WHERE name = $2 AND last_event_id = $3",
+        )
+        .bind(to_id)
+        .bind(PROGRESS)
+        .bind(from_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(INSERT_HEAD.as_str());
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.key_id)
+                    .push_bind(k.api_id)
+                    .push_bind(k.owner_user_id)
+                    .push_bind(k.endpoint.as_str())
+                    .push_bind(k.code.as_str())
+                    .push_bind(k.status_class)
+                    .push_bind(s.requests)
+                    .push_bind(s.request_bytes)
+                    .push_bind(s.response_bytes)
+                    .push_bind(s.latency_sum_us);
+                for n in s.latency.0 {
+                    b.push_bind(n);
+                }
+            });
+            q.push(UPSERT_TAIL.as_str());
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}
+
+/// Which rollup rows a query adds up.
+#[derive(Clone, Debug, Default)]
+pub struct RollupFilter {
+    pub key_id: Option<i64>,
+    pub api_id: Option<i64>,
+    pub owner_user_id: Option<i64>,
+}
+
+/// Sums per bucket of `granularity` in `[from_ms, to_ms)`, oldest first.
+pub async fn totals(
+    db: &Db,
+    granularity: &str,
+    from_ms: i64,
+    to_ms: i64,
+    filter: &RollupFilter,
+) -> Result<Vec<(i64, RollupSums)>, sqlx::Error> {
+    let sums = sum_columns()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT bucket_start, {sums} FROM usage_rollups WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
+    );
+    let mut binds = Vec::new();
+    for (column, value) in [
+        ("key_id", filter.key_id),
+        ("api_id", filter.api_id),
+        ("owner_user_id", filter.owner_user_id),
+    ] {
+        if let Some(v) = value {
+            binds.push(v);
+            sql.push_str(&format!(" AND {column} = ${}", 3 + binds.len()));
+        }
+    }
+    sql.push_str(" GROUP BY bucket_start ORDER BY bucket_start");
+    with_pool!(db, |pool| async {
+        let mut q = sqlx::query(&sql)
+            .bind(granularity)
+            .bind(from_ms)
+            .bind(to_ms);
+        for v in &binds {
+            q = q.bind(*v);
+        }
+        let rows = q.fetch_all(pool).await?;
+        rows.iter()
+            .map(|row| {
+                use sqlx::Row;
+                let mut s = RollupSums {
+                    requests: row.try_get(1)?,
+                    request_bytes: row.try_get(2)?,
+                    response_bytes: row.try_get(3)?,
+                    latency_sum_us: row.try_get(4)?,
+                    ..RollupSums::default()
+                };
+                for i in 0..BINS {
+                    s.latency.0[i] = row.try_get(5 + i)?;
+                }
+                Ok((row.try_get(0)?, s))
+            })
+            .collect()
+    }
+    .await)
+}

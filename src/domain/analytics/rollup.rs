@@ -1,0 +1,257 @@
+//! Rollups: minute, hour and day sums of usage events by key, API, owner, endpoint, outcome
+//! code and status class, each with a latency histogram. Built from raw events in id order and
+//! added to stored rows (`db::rollups`), so any range is answered by adding rows, and rollups
+//! outlive the raw events' retention.
+
+use super::histogram::Histogram;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Granularity {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Granularity {
+    pub const ALL: [Granularity; 3] = [Granularity::Minute, Granularity::Hour, Granularity::Day];
+
+    pub fn millis(self) -> i64 {
+        match self {
+            Granularity::Minute => 60_000,
+            Granularity::Hour => 3_600_000,
+            Granularity::Day => 86_400_000,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Minute => "minute",
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Granularity> {
+        Self::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+
+    /// The start of the bucket holding `at_ms` (UTC; days start at midnight).
+    pub fn bucket_start(self, at_ms: i64) -> i64 {
+        at_ms - at_ms.rem_euclid(self.millis())
+    }
+}
+
+/// What one raw event contributes, as read back from `usage_events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEvent {
+    pub id: i64,
+    pub at_ms: i64,
+    pub key_id: Option<i64>,
+    pub owner_user_id: Option<i64>,
+    pub api_id: Option<i64>,
+    pub endpoint: String,
+    pub code: String,
+    pub status: i32,
+    pub latency_us: i64,
+    pub request_bytes: i64,
+    pub response_bytes: i64,
+}
+
+/// The dimensions of a rollup row; absent ids are 0 (ids start at 1).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    pub granularity: Granularity,
+    pub bucket_start: i64,
+    pub key_id: i64,
+    pub api_id: i64,
+    pub owner_user_id: i64,
+    pub endpoint: String,
+    pub code: String,
+    /// 2 for 2xx … 5 for 5xx; 0 when there was no HTTP status.
+    pub status_class: i32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RollupSums {
+    pub requests: i64,
+    pub request_bytes: i64,
+    pub response_bytes: i64,
+    pub latency_sum_us: i64,
+    pub latency: Histogram,
+}
+
+impl RollupSums {
+    pub fn add(&mut self, other: &RollupSums) {
+        self.requests += other.requests;
+        self.request_bytes += other.request_bytes;
+        self.response_bytes += other.response_bytes;
+        self.latency_sum_us += other.latency_sum_us;
+        self.latency.add(&other.latency);
+    }
+
+    fn record(&mut self, e: &RawEvent) {
+        self.requests += 1;
+        self.request_bytes += e.request_bytes.max(0);
+        self.response_bytes += e.response_bytes.max(0);
+        let latency = e.latency_us.max(0);
+        self.latency_sum_us += latency;
+        self.latency.record(latency);
+    }
+}
+
+pub const ENDPOINT_MAX_CHARS: usize = 128;
+
+/// A path segment that names one thing rather than a route: numbers, UUIDs, long hex.
+fn is_identifier(segment: &str) -> bool {
+    let hexish = segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let digits = segment.chars().filter(char::is_ascii_digit).count();
+    (!segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()))
+        || (hexish && segment.len() >= 16 && digits > 0)
+}
+
+/// `GET /tickets/123/comments?x=1` → `GET /tickets/{id}/comments`: rollups count routes, not
+/// every id ever called, so their size follows the API's shape rather than its data.
+pub fn route_of(endpoint: &str) -> String {
+    let endpoint = endpoint.trim();
+    let (method, path) = match endpoint.split_once(' ') {
+        Some((m, p)) => (Some(m), p.trim()),
+        None => (None, endpoint),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let route = path
+        .split('/')
+        .map(|s| if is_identifier(s) { "{id}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut out = match method {
+        Some(m) => format!("{m} {route}"),
+        None => route,
+    };
+    if out.chars().count() > ENDPOINT_MAX_CHARS {
+        out = out.chars().take(ENDPOINT_MAX_CHARS).collect();
+    }
+    out
+}
+
+/// Sums `events` into rows of every granularity.
+pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
+    let mut rows: BTreeMap<RollupKey, RollupSums> = BTreeMap::new();
+    for e in events {
+        let route = route_of(&e.endpoint);
+        let status_class = if (100..600).contains(&e.status) {
+            e.status / 100
+        } else {
+            0
+        };
+        for granularity in Granularity::ALL {
+            let key = RollupKey {
+                granularity,
+                bucket_start: granularity.bucket_start(e.at_ms),
+                key_id: e.key_id.unwrap_or(0),
+                api_id: e.api_id.unwrap_or(0),
+                owner_user_id: e.owner_user_id.unwrap_or(0),
+                endpoint: route.clone(),
+                code: e.code.clone(),
+                status_class,
+            };
+            rows.entry(key).or_default().record(e);
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn event(id: i64, at_ms: i64, key: i64, code: &str, latency_us: i64) -> RawEvent {
+        RawEvent {
+            id,
+            at_ms,
+            key_id: Some(key),
+            owner_user_id: Some(1),
+            api_id: None,
+            endpoint: format!("GET /tickets/{id}"),
+            code: code.into(),
+            status: if code == "VALID" { 200 } else { 429 },
+            latency_us,
+            request_bytes: 10,
+            response_bytes: 100,
+        }
+    }
+
+    #[test]
+    fn buckets_start_on_utc_boundaries() {
+        let t = 1_795_428_672_345; // 2026-11-23 10:11:12.345 UTC
+        assert_eq!(Granularity::Minute.bucket_start(t), 1_795_428_660_000);
+        assert_eq!(Granularity::Hour.bucket_start(t), 1_795_428_000_000);
+        assert_eq!(Granularity::Day.bucket_start(t), 1_795_392_000_000);
+        assert_eq!(Granularity::Day.bucket_start(-1), -86_400_000);
+    }
+
+    #[test]
+    fn routes_replace_ids() {
+        assert_eq!(
+            route_of("GET /tickets/123/comments?x=1"),
+            "GET /tickets/{id}/comments"
+        );
+        assert_eq!(
+            route_of("DELETE /u/3f2a8c1e-1b2c-4d5e-8f90-123456789abc"),
+            "DELETE /u/{id}"
+        );
+        assert_eq!(route_of("GET /files/deadbeefdeadbeef1"), "GET /files/{id}");
+        assert_eq!(
+            route_of("GET /v2/face/feed"),
+            "GET /v2/face/feed",
+            "words stay"
+        );
+        assert_eq!(route_of("/plain/7"), "/plain/{id}");
+        assert_eq!(route_of(""), "");
+        assert_eq!(
+            route_of(&format!("GET /{}", "a".repeat(300)))
+                .chars()
+                .count(),
+            128
+        );
+    }
+
+    #[test]
+    fn every_granularity_counts_every_event() {
+        let minute = 60_000;
+        let events = vec![
+            event(1, 10 * minute, 7, "VALID", 1_000),
+            event(2, 10 * minute + 5, 7, "VALID", 3_000),
+            event(3, 11 * minute, 7, "VALID", 2_000),
+            event(4, 11 * minute, 7, "RATE_LIMIT_EXCEEDED", 100),
+        ];
+        let rows = aggregate(&events);
+        for g in Granularity::ALL {
+            let total: i64 = rows
+                .iter()
+                .filter(|(k, _)| k.granularity == g)
+                .map(|(_, s)| s.requests)
+                .sum();
+            assert_eq!(total, 4, "{g:?}");
+        }
+        let minutes: Vec<_> = rows
+            .iter()
+            .filter(|(k, _)| k.granularity == Granularity::Minute && k.code == "VALID")
+            .map(|(k, s)| {
+                (
+                    k.bucket_start,
+                    s.requests,
+                    s.latency_sum_us,
+                    k.endpoint.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            minutes,
+            vec![
+                (10 * minute, 2, 4_000, "GET /tickets/{id}"),
+                (11 * minute, 1, 2_000, "GET /tickets/{id}")
+            ]
+        );
+    }
+}
