@@ -1,6 +1,7 @@
 //! The REST API under /api/v1 (see the contract). Handlers stay thin: extract, call the
 //! domain, answer.
 
+pub mod analytics;
 pub mod apis;
 pub mod auth;
 pub mod error;

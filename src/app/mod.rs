@@ -9,6 +9,7 @@ pub mod pages;
 pub mod policy_types;
 pub mod server_fns;
 pub mod types;
+pub mod usage_types;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -166,20 +166,36 @@ pub struct RollupFilter {
     pub owner_user_id: Option<i64>,
 }
 
-/// Sums per bucket of `granularity` in `[from_ms, to_ms)`, oldest first.
+/// One bucket's sums, with the failures among its requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketTotals {
+    pub bucket_start: i64,
+    pub sums: RollupSums,
+    /// Refused by any check (not VALID, not a CORS preflight), or an upstream 5xx.
+    pub errors: i64,
+    pub rate_limited: i64,
+}
+
+const FAILURES: &str = "CAST(SUM(CASE WHEN code NOT IN ('VALID', 'PREFLIGHT') OR status_class = 5 \
+    THEN requests ELSE 0 END) AS BIGINT), \
+    CAST(SUM(CASE WHEN code = 'RATE_LIMIT_EXCEEDED' THEN requests ELSE 0 END) AS BIGINT)";
+
+/// Sums per bucket of `granularity` in `[from_ms, to_ms)`, oldest first; empty buckets are
+/// absent.
 pub async fn totals(
     db: &Db,
     granularity: &str,
     from_ms: i64,
     to_ms: i64,
     filter: &RollupFilter,
-) -> Result<Vec<(i64, RollupSums)>, sqlx::Error> {
+) -> Result<Vec<BucketTotals>, sqlx::Error> {
     let sums = sum_columns()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ");
     let mut sql = format!(
-        "SELECT bucket_start, {sums} FROM usage_rollups WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
+        "SELECT bucket_start, {FAILURES}, {sums} FROM usage_rollups \
+         WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
     );
     let mut binds = Vec::new();
     for (column, value) in [
@@ -206,16 +222,21 @@ pub async fn totals(
             .map(|row| {
                 use sqlx::Row;
                 let mut s = RollupSums {
-                    requests: row.try_get(1)?,
-                    request_bytes: row.try_get(2)?,
-                    response_bytes: row.try_get(3)?,
-                    latency_sum_us: row.try_get(4)?,
+                    requests: row.try_get(3)?,
+                    request_bytes: row.try_get(4)?,
+                    response_bytes: row.try_get(5)?,
+                    latency_sum_us: row.try_get(6)?,
                     ..RollupSums::default()
                 };
                 for i in 0..BINS {
-                    s.latency.0[i] = row.try_get(5 + i)?;
+                    s.latency.0[i] = row.try_get(7 + i)?;
                 }
-                Ok((row.try_get(0)?, s))
+                Ok(BucketTotals {
+                    bucket_start: row.try_get(0)?,
+                    errors: row.try_get(1)?,
+                    rate_limited: row.try_get(2)?,
+                    sums: s,
+                })
             })
             .collect()
     }

@@ -93,8 +93,8 @@ async fn rollups_count_every_event_once_on_this_backend() {
     clean.iter_mut().for_each(keyport::domain::usage::sanitize);
     store::insert_batch(&db, &clean).await.unwrap();
     let settings = RollupSettings {
-        batch: 700,
-        lag_ms: 0,
+        chunk: 700,
+        ..RollupSettings::immediate()
     };
     // The server's own roller may take some passes too; each event counts once either way.
     catch_up(&db, base + 10 * day, settings).await.unwrap();
@@ -110,7 +110,7 @@ async fn rollups_count_every_event_once_on_this_backend() {
         .unwrap();
     assert_eq!(
         days.iter()
-            .map(|(b, s)| (*b, s.requests))
+            .map(|b| (b.bucket_start, b.sums.requests))
             .collect::<Vec<_>>(),
         [(base, 1_000), (base + day, 1_000), (base + 2 * day, 1_000)]
     );
@@ -127,11 +127,15 @@ async fn rollups_count_every_event_once_on_this_backend() {
     .await
     .unwrap();
     assert_eq!(
-        hours.iter().map(|(_, s)| s.requests).sum::<i64>(),
+        hours.iter().map(|b| b.sums.requests).sum::<i64>(),
         1,
         "key 1: event 1 only"
     );
-    let latency: i64 = days.iter().map(|(_, s)| s.latency_sum_us).sum();
+    let latency: i64 = days.iter().map(|b| b.sums.latency_sum_us).sum();
     assert_eq!(latency, (0..3_000i64).sum::<i64>());
+    assert!(
+        days.iter().all(|b| b.errors == 0 && b.rate_limited == 0),
+        "all VALID 200s"
+    );
     server.stop().await;
 }

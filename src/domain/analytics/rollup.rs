@@ -136,7 +136,13 @@ pub fn route_of(endpoint: &str) -> String {
 
 /// Sums `events` into rows of every granularity.
 pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
-    let mut rows: BTreeMap<RollupKey, RollupSums> = BTreeMap::new();
+    let mut rows = BTreeMap::new();
+    aggregate_into(&mut rows, events);
+    rows
+}
+
+/// Adds `events` to `rows`, as [`aggregate`] would have counted them.
+pub fn aggregate_into(rows: &mut BTreeMap<RollupKey, RollupSums>, events: &[RawEvent]) {
     for e in events {
         let route = route_of(&e.endpoint);
         let status_class = if (100..600).contains(&e.status) {
@@ -158,7 +164,6 @@ pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
             rows.entry(key).or_default().record(e);
         }
     }
-    rows
 }
 
 #[cfg(test)]

@@ -83,8 +83,9 @@ async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
             crate::db::usage::insert_batch(&t.db, &batch).await.unwrap();
             all.extend(batch);
             let s = RollupSettings {
-                batch: 1 + rng.below(700) as i64,
-                lag_ms: 0,
+                chunk: 1 + rng.below(700) as i64,
+                max_events: 1 + rng.below(2_000) as usize,
+                ..RollupSettings::immediate()
             };
             catch_up(&t.db, start + 10 * 86_400_000, s).await.unwrap();
         }
@@ -108,6 +109,7 @@ async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
                             .await
                             .unwrap()
                             .into_iter()
+                            .map(|b| (b.bucket_start, b.sums))
                             .collect();
                     let want: BTreeMap<i64, RollupSums> = expected(&all, g, key)
                         .into_iter()
@@ -153,7 +155,36 @@ async fn a_second_roller_with_a_stale_mark_writes_nothing() {
     )
     .await
     .unwrap();
-    assert_eq!(sums.iter().map(|(_, s)| s.requests).sum::<i64>(), 50);
+    assert_eq!(sums.iter().map(|b| b.sums.requests).sum::<i64>(), 50);
+}
+
+#[tokio::test]
+async fn only_whole_minutes_are_rolled_up_and_late_events_still_count() {
+    let t = TempDb::new().await;
+    let minute = 60_000;
+    let now = 1_800_000_000_000 - 1_800_000_000_000 % minute + 30_000; // half a minute in
+    let mut rng = Rng(9);
+    let mut events = random_events(&mut rng, 3, 0);
+    events[0].at_ms = now - minute; // the previous minute: ready
+    events[1].at_ms = now - 1_000; // this minute: waits
+    events[2].at_ms = now - 2 * minute; // late for an old minute, but behind a waiting one
+    crate::db::usage::insert_batch(&t.db, &events)
+        .await
+        .unwrap();
+    let s = RollupSettings {
+        settle_ms: 2_000,
+        ..RollupSettings::immediate()
+    };
+    assert_eq!(catch_up(&t.db, now, s).await.unwrap(), 1);
+    assert_eq!(
+        catch_up(&t.db, now + minute, s).await.unwrap(),
+        2,
+        "the minute ended"
+    );
+    let all = totals(&t.db, "minute", 0, i64::MAX / 2, &RollupFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.iter().map(|b| b.sums.requests).sum::<i64>(), 3);
 }
 
 #[tokio::test]
@@ -170,8 +201,9 @@ async fn young_events_wait_for_the_lag() {
         .await
         .unwrap();
     let s = RollupSettings {
-        batch: 100,
+        chunk: 100,
         lag_ms: 60_000,
+        ..RollupSettings::immediate()
     };
     assert_eq!(catch_up(&t.db, now, s).await.unwrap(), 4);
     assert_eq!(catch_up(&t.db, now + 60_000, s).await.unwrap(), 6);
