@@ -88,7 +88,7 @@ impl CompiledPolicy {
             PolicyScope::Org => id_subject(req.org_id?)?,
             PolicyScope::Key => id_subject(req.key_id)?,
             PolicyScope::Ip => {
-                let ip = req.ip?;
+                let ip = req.ip?.to_canonical();
                 if let Target::Net(net) = &self.target
                     && !net.contains(&ip)
                 {

@@ -30,6 +30,8 @@ pub enum Subject {
 
 impl Subject {
     pub fn ip(ip: IpAddr) -> Subject {
+        // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; it is that IPv4 address.
+        let ip = ip.to_canonical();
         match ip {
             IpAddr::V4(_) => Subject::Ip(ip),
             IpAddr::V6(v6) => {
@@ -349,6 +351,12 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.describe(), "2001:db8:1:2::/64");
+        let mapped = Subject::ip("::ffff:198.51.100.7".parse().unwrap());
+        assert_eq!(
+            mapped,
+            Subject::Ip("198.51.100.7".parse().unwrap()),
+            "not one bucket for all IPv4"
+        );
     }
 
     #[test]
