@@ -757,3 +757,38 @@ async fn admins_manage_policies_in_the_portal_without_javascript() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_ipv4_client_written_as_ipv6_is_that_ipv4_client() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let admin = admin_token(&api).await;
+    let u = user_token(&api, "mapped@example.com").await;
+    let k = create(
+        &api,
+        &u,
+        json!({"name": "v4 only", "ip_allowlist": ["203.0.113.0/24"]}),
+    )
+    .await;
+    create_policy(
+        &api,
+        &admin,
+        json!({"scope": "ip", "target": "203.0.113.0/24", "limit": 1, "window": "hour"}),
+    )
+    .await;
+    let at = |ip: &str| json!({"key": k["key"], "ip": ip});
+    assert_eq!(
+        verify(&api, at("::ffff:203.0.113.9")).await["code"],
+        "VALID"
+    );
+    assert_eq!(
+        verify(&api, at("203.0.113.9")).await["code"],
+        "RATE_LIMIT_EXCEEDED",
+        "the same client, the same bucket"
+    );
+    assert_eq!(
+        verify(&api, at("::ffff:203.0.113.10")).await["code"],
+        "VALID",
+        "another client"
+    );
+}

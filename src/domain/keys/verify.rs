@@ -340,10 +340,13 @@ pub async fn verify_call(
         });
     };
     let state = &cached.state;
+    // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d: allowlists and policies
+    // know it by its IPv4 address.
     let ip = match &req.ip {
         Some(text) => text.parse().ok(),
         None => peer_ip,
-    };
+    }
+    .map(|ip: IpAddr| ip.to_canonical());
     let mut code = check_status(state, now_ms);
     let access = match check_access(state, &req.scopes, ip) {
         VerifyCode::Valid => check_call(state, call),
@@ -585,6 +588,17 @@ mod tests {
                 Some("203.0.113.77".parse().unwrap()),
                 now
             ),
+            VerifyCode::Valid
+        );
+    }
+
+    #[test]
+    fn ipv4_clients_seen_through_ipv6_match_ipv4_rules() {
+        let mut k = active();
+        k.ip_allowlist = vec!["203.0.113.0/24".parse().unwrap()];
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(
+            check(&k, &[], Some(mapped.to_canonical()), 0),
             VerifyCode::Valid
         );
     }
