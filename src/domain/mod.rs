@@ -55,6 +55,15 @@ pub fn paging(
     (page, per_page)
 }
 
+/// The audit action of an edit that may switch `enabled`: `[disabled, enabled, updated]`.
+pub fn toggle_action(was: bool, is: bool, actions: [&'static str; 3]) -> &'static str {
+    match (was, is) {
+        (true, false) => actions[0],
+        (false, true) => actions[1],
+        _ => actions[2],
+    }
+}
+
 /// Logs a database failure with its cause and answers a generic 500 to the caller.
 pub fn db_failure(err: sqlx::Error) -> AppError {
     tracing::error!(error = %err, "database error");

@@ -147,7 +147,7 @@ pub async fn key_usage(
     let mut v = crate::error::Validator::default();
     let range = query::range_of(&mut v, q, now);
     v.finish()?;
-    crate::domain::keys::get_key(ctx, actor, id, now).await?;
+    crate::domain::keys::load_visible(ctx, actor, id).await?;
     let filter = db::rollups::RollupFilter {
         key_id: Some(id.0),
         ..Default::default()
@@ -169,7 +169,7 @@ pub async fn usage(
     let range = query::range_of(&mut v, &q.range(), now);
     v.finish()?;
     if let Some(key) = q.key_id {
-        crate::domain::keys::get_key(ctx, actor, crate::app::types::KeyId(key), now).await?;
+        crate::domain::keys::load_visible(ctx, actor, crate::app::types::KeyId(key)).await?;
     }
     let filter = db::rollups::RollupFilter {
         key_id: q.key_id,

@@ -212,11 +212,11 @@ pub async fn update_api(
     v.finish()?;
     let now_ms = to_millis(now);
     row.updated_at = now_ms;
-    let action = match (old.enabled, row.enabled) {
-        (true, false) => "api.disabled",
-        (false, true) => "api.enabled",
-        _ => "api.updated",
-    };
+    let action = crate::domain::toggle_action(
+        old.enabled,
+        row.enabled,
+        ["api.disabled", "api.enabled", "api.updated"],
+    );
     let saved = db::apis::update(
         ctx.db,
         &row,

@@ -408,7 +408,11 @@ pub async fn create_key(
 }
 
 /// Loads a key the actor may see; others' keys answer NOT_FOUND so ids reveal nothing.
-async fn load_visible(ctx: &KeyContext<'_>, actor: &Actor, id: KeyId) -> AppResult<KeyRow> {
+pub(crate) async fn load_visible(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    id: KeyId,
+) -> AppResult<KeyRow> {
     match db::keys::find(ctx.db, id.0).await.map_err(db_failure)? {
         Some(row) if actor.can_read(&row) => Ok(row),
         _ => Err(AppError::not_found("Key")),

@@ -593,17 +593,6 @@ mod tests {
     }
 
     #[test]
-    fn ipv4_clients_seen_through_ipv6_match_ipv4_rules() {
-        let mut k = active();
-        k.ip_allowlist = vec!["203.0.113.0/24".parse().unwrap()];
-        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
-        assert_eq!(
-            check(&k, &[], Some(mapped.to_canonical()), 0),
-            VerifyCode::Valid
-        );
-    }
-
-    #[test]
     fn ipv6_allowlists() {
         let mut k = active();
         k.ip_allowlist = vec!["2001:db8::/32".parse().unwrap()];

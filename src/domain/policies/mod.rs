@@ -281,11 +281,15 @@ pub async fn update_policy(
     check(ctx, v, draft, &mut row).await?;
     let now_ms = to_millis(now);
     row.updated_at = now_ms;
-    let action = match (old.enabled, row.enabled) {
-        (true, false) => "rate_limit_policy.disabled",
-        (false, true) => "rate_limit_policy.enabled",
-        _ => "rate_limit_policy.updated",
-    };
+    let action = crate::domain::toggle_action(
+        old.enabled,
+        row.enabled,
+        [
+            "rate_limit_policy.disabled",
+            "rate_limit_policy.enabled",
+            "rate_limit_policy.updated",
+        ],
+    );
     let saved = db::rate_limit_policies::update(
         ctx.db,
         &row,
