@@ -120,6 +120,16 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     })
 }
 
+/// The portal's routes, listed once per process. Leptos lists them by rendering the app with
+/// every resource in the process suppressed (a global flag), so a page rendering elsewhere in
+/// the process at that moment would wait forever for its data; listing once, before anything
+/// serves, keeps that window out of the serving life of every router (tests start many).
+fn portal_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
@@ -128,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
-    let routes = generate_route_list(App);
+    let routes = portal_routes();
     let page_state = state.clone();
     let portal = Router::new()
         .leptos_routes_with_context(

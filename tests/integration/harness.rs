@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 pub const ADMIN_EMAIL: &str = "root@keyport.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 /// A request the server never answers fails the test with its URL instead of hanging the
-/// suite (one fresh-clone run hung in a portal story; see the session note).
+/// suite (see `pages_keep_rendering_while_other_routers_are_built` for the hang this caught).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct TestServer {

@@ -542,3 +542,45 @@ async fn keys_in_the_portal_without_javascript() {
         .unwrap();
     assert!(list.contains("Revoked") && list.contains(">web<"));
 }
+
+/// Leptos suppresses every resource in the process while it walks the app to list its routes;
+/// a page whose resource first polled in that window never answered (the hang fresh-clone CI
+/// runs hit about once in four, with ~75 test servers starting beside rendering pages). Routers
+/// built while pages render must not stall them.
+#[tokio::test]
+async fn pages_keep_rendering_while_other_routers_are_built() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    register_in_portal(&browser, "Router", "router@example.com", "long-enough-pw").await;
+
+    let state = server.state.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let building = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut built = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(keyport::server::router(state.clone()));
+                built += 1;
+            }
+            built
+        })
+    };
+    let page_timeout = std::time::Duration::from_secs(10);
+    for round in 0..100 {
+        let res = tokio::time::timeout(page_timeout, async {
+            let res = browser.get("/dashboard").await;
+            let status = res.status();
+            (status, res.text().await.unwrap_or_default())
+        })
+        .await;
+        let Ok((status, html)) = res else {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            panic!("the dashboard never answered in round {round}");
+        };
+        assert_eq!(status, 200);
+        assert!(html.contains("Sign-ins, 30 days"), "round {round}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(building.join().unwrap() > 0, "routers were built meanwhile");
+}
