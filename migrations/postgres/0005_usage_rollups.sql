@@ -1,8 +1,9 @@
 -- Usage rollups: minute, hour and day sums of usage events by key, API, owner, route
 -- (ids in paths folded to {id}), outcome code and HTTP status class, with a latency histogram
 -- in fixed bins h00..h29 (domain::analytics::histogram), so that rows of any range add up.
--- Absent ids are 0. Built incrementally from usage_events in id order; rollup_progress holds
--- the last event id included, advanced in the same transaction as the sums.
+-- Absent ids are 0. The usage writer adds each ended minute's sums (and the hour and day rows
+-- they add up to); rollup_progress holds the instant before which every stored raw event is
+-- counted, moved in the same transaction as the sums.
 CREATE TABLE usage_rollups (
     granularity    TEXT    NOT NULL,
     bucket_start   BIGINT  NOT NULL,
@@ -52,7 +53,7 @@ CREATE INDEX usage_rollups_key ON usage_rollups (granularity, key_id, bucket_sta
 CREATE INDEX usage_rollups_owner ON usage_rollups (granularity, owner_user_id, bucket_start);
 
 CREATE TABLE rollup_progress (
-    name          TEXT   PRIMARY KEY,
-    last_event_id BIGINT NOT NULL
+    name         TEXT   PRIMARY KEY,
+    rolled_up_to BIGINT NOT NULL
 );
-INSERT INTO rollup_progress (name, last_event_id) VALUES ('usage', 0);
+INSERT INTO rollup_progress (name, rolled_up_to) VALUES ('usage', 0);

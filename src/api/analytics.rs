@@ -40,6 +40,7 @@ pub async fn keys_usage(
     Ok(Json(
         analytics::key_usage(
             &state.key_ctx(),
+            state.usage.pending(),
             &actor(caller, client),
             KeyId(id),
             &query,
@@ -67,6 +68,7 @@ pub async fn analytics_usage(
     Ok(Json(
         analytics::usage(
             &state.key_ctx(),
+            state.usage.pending(),
             &actor(caller, client),
             &query,
             OffsetDateTime::now_utc(),

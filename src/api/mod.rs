@@ -29,6 +29,7 @@ use utoipa::{
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
+        analytics::keys_usage, analytics::analytics_usage,
         apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
         rate_limits::rate_limits_list, rate_limits::rate_limits_create, rate_limits::rate_limits_get,
         rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
@@ -42,6 +43,7 @@ use utoipa::{
         (name = "users", description = "The caller's own account"),
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
+        (name = "analytics", description = "Usage reports from minute, hour and day rollups: a key's, or the caller's traffic (admins: everyone's)"),
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
         (name = "rate-limits", description = "Rate-limit policies beyond a key's own: global, per API, endpoint, user, org, client IP or key (admins only)"),
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
@@ -99,6 +101,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/keys/{id}/revoke", post(keys::keys_revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::keys_rotate))
+        .route("/api/v1/keys/{id}/usage", get(analytics::keys_usage))
+        .route("/api/v1/analytics/usage", get(analytics::analytics_usage))
         .route("/api/v1/apis", get(apis::apis_list).post(apis::apis_create))
         .route(
             "/api/v1/apis/{id}",

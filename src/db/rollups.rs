@@ -1,5 +1,5 @@
-//! Usage rollups: reading raw events in id order, adding sums to rollup rows, and the
-//! progress mark that makes each event count once.
+//! Usage rollups: adding minute, hour and day sums to stored rows with the mark that says how
+//! far they go, reading raw events back after a crash, and summing rows for reports.
 
 use super::{Db, with_pool};
 use crate::domain::analytics::histogram::BINS;
@@ -48,10 +48,11 @@ static UPSERT_TAIL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The id of the last raw event included in the rollups.
-pub async fn progress(db: &Db) -> Result<i64, sqlx::Error> {
+/// Every raw event before this instant (epoch ms) is counted in the stored rollups, except
+/// stragglers still pending in a writer's memory.
+pub async fn rolled_up_to(db: &Db) -> Result<i64, sqlx::Error> {
     with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "SELECT last_event_id FROM rollup_progress WHERE name = $1"
+        "SELECT rolled_up_to FROM rollup_progress WHERE name = $1"
     )
     .bind(PROGRESS)
     .fetch_one(pool)
@@ -73,15 +74,24 @@ struct EventRow {
     response_bytes: i64,
 }
 
-/// Up to `limit` raw events after `after_id`, in id order.
-pub async fn events_after(
+/// Up to `limit` raw events with `from_ms <= created_at < to_ms`, in (created_at, id) order,
+/// after the event `after` = (created_at, id) when given.
+pub async fn events_between(
     db: &Db,
-    after_id: i64,
+    from_ms: i64,
+    to_ms: i64,
+    after: Option<(i64, i64)>,
     limit: i64,
 ) -> Result<Vec<RawEvent>, sqlx::Error> {
     const SQL: &str = "SELECT id, created_at, key_id, owner_user_id, api_id, endpoint, code, status, latency_us, \
-        request_bytes, response_bytes FROM usage_events WHERE id > $1 ORDER BY id LIMIT $2";
+        request_bytes, response_bytes FROM usage_events \
+        WHERE created_at >= $1 AND created_at < $2 AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+        ORDER BY created_at, id LIMIT $5";
+    let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
     let rows: Vec<EventRow> = with_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(after_at)
         .bind(after_id)
         .bind(limit)
         .fetch_all(pool)
@@ -104,32 +114,15 @@ pub async fn events_after(
         .collect())
 }
 
-/// Adds `rows` to the rollups and moves the progress mark from `from_id` to `to_id`, in one
-/// transaction. `Ok(false)`, with nothing written, when the mark was no longer at `from_id`
-/// (another instance rolled those events up first).
-pub async fn apply(
+/// Adds `rows` to the stored rollups and moves the mark up to `mark_ms` (never down), in one
+/// transaction.
+pub async fn store(
     db: &Db,
     rows: &[(&RollupKey, &RollupSums)],
-    from_id: i64,
-    to_id: i64,
-) -> Result<bool, sqlx::Error> {
+    mark_ms: i64,
+) -> Result<(), sqlx::Error> {
     with_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        // The mark first: on PostgreSQL its row lock makes a second roller wait, then find
-        // the mark moved and write nothing.
-        let moved = sqlx::query(
-            "UPDATE rollup_progress SET last_event_id = $1 WHERE name = $2 AND last_event_id = $3",
-        )
-        .bind(to_id)
-        .bind(PROGRESS)
-        .bind(from_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(INSERT_HEAD.as_str());
             q.push_values(chunk, |mut b, (k, s)| {
@@ -152,8 +145,14 @@ pub async fn apply(
             q.push(UPSERT_TAIL.as_str());
             q.build().execute(&mut *tx).await?;
         }
-        tx.commit().await?;
-        Ok(true)
+        sqlx::query(
+            "UPDATE rollup_progress SET rolled_up_to = $1 WHERE name = $2 AND rolled_up_to < $1",
+        )
+        .bind(mark_ms)
+        .bind(PROGRESS)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
     .await)
 }
@@ -166,6 +165,15 @@ pub struct RollupFilter {
     pub owner_user_id: Option<i64>,
 }
 
+impl RollupFilter {
+    /// Whether the row is one the query adds up (as its SQL says).
+    pub fn admits(&self, k: &RollupKey) -> bool {
+        self.key_id.is_none_or(|id| id == k.key_id)
+            && self.api_id.is_none_or(|id| id == k.api_id)
+            && self.owner_user_id.is_none_or(|id| id == k.owner_user_id)
+    }
+}
+
 /// One bucket's sums, with the failures among its requests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BucketTotals {
@@ -176,6 +184,7 @@ pub struct BucketTotals {
     pub rate_limited: i64,
 }
 
+/// `rollup::is_failure` in SQL.
 const FAILURES: &str = "CAST(SUM(CASE WHEN code NOT IN ('VALID', 'PREFLIGHT') OR status_class = 5 \
     THEN requests ELSE 0 END) AS BIGINT), \
     CAST(SUM(CASE WHEN code = 'RATE_LIMIT_EXCEEDED' THEN requests ELSE 0 END) AS BIGINT)";

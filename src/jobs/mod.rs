@@ -25,9 +25,6 @@ pub fn spawn(state: AppState) -> Jobs {
         tokio::spawn(sweeper(state.clone(), stopped.clone())),
         tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
         tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
-        // The usage roller is not started yet: under the bench's load it costs the verify
-        // p99 its target (issue 5 note). It starts once its cost is solved.
-        // tokio::spawn(usage_roller(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
@@ -66,28 +63,6 @@ async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = state.policies.reload(&state.db).await {
                     tracing::warn!(error = %e, "reading rate-limit policies failed; the previous ones stay in force");
-                }
-            }
-            _ = stopped.changed() => break,
-        }
-    }
-}
-
-#[allow(dead_code)] // not started yet, see `spawn`
-/// Every 5 seconds: adds the usage events written since the last pass to the minute, hour
-/// and day rollups (analytics reads those, never raw events).
-async fn usage_roller(state: AppState, mut stopped: watch::Receiver<bool>) {
-    let settings = crate::domain::analytics::RollupSettings::for_db(&state.db);
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
-                match crate::domain::analytics::catch_up(&state.db, now_ms, settings).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(events = n, "usage rolled up"),
-                    Err(e) => tracing::warn!(error = %e, "rolling up usage failed; the next pass retries"),
                 }
             }
             _ = stopped.changed() => break,

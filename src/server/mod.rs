@@ -97,6 +97,16 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         .map_err(StartError::Admin)?;
     let mut leptos_options = leptos_options(&config.leptos_toml)?;
     leptos_options.site_addr = config.addr;
+    // Before anything is recorded: a crashed writer's last minutes are summed from raw events.
+    let recovered = crate::domain::analytics::recover(&db, crate::domain::to_millis(now))
+        .await
+        .map_err(|e| StartError::Io(std::io::Error::other(e.detail)))?;
+    if recovered > 0 {
+        tracing::info!(
+            events = recovered,
+            "usage rollups recovered from raw events"
+        );
+    }
     let usage = UsageRecorder::start(db.clone(), UsageSettings::from_config(&config));
     let policies = Arc::new(crate::domain::policies::set::PolicyRegistry::default());
     policies

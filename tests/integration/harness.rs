@@ -185,6 +185,14 @@ impl KeptData {
         Self { dir, vars }
     }
 
+    /// The database the servers use (SQLite in the data dir unless PostgreSQL was given).
+    pub fn database_url(&self) -> String {
+        let vars: HashMap<String, String> = self.vars.iter().cloned().collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+            .expect("test config")
+            .database_url
+    }
+
     pub async fn start(&self) -> TestServer {
         let vars: Vec<(&str, &str)> = self
             .vars

@@ -1,5 +1,7 @@
-//! Usage reports over a time range, answered from rollups (never raw events).
+//! Usage reports over a time range, answered from rollups (stored, and pending in this
+//! process), never from raw events.
 
+use super::pending::{PendingRollups, add_totals};
 use super::rollup::{Granularity, RollupSums};
 use crate::app::usage_types::{UsageBucket, UsageReport};
 use crate::db::rollups::{BucketTotals, RollupFilter};
@@ -144,11 +146,23 @@ fn bucket(start_ms: i64, t: &BucketTotals) -> UsageBucket {
 }
 
 /// The report for `range` over the rollup rows `filter` selects; every bucket is present.
-pub async fn report(db: &Db, range: Range, filter: &RollupFilter) -> AppResult<UsageReport> {
+pub async fn report(
+    db: &Db,
+    pending: &PendingRollups,
+    range: Range,
+    filter: &RollupFilter,
+) -> AppResult<UsageReport> {
     let g = range.granularity;
-    let rows = db::rollups::totals(db, g.as_str(), range.from_ms, range.to_ms, filter)
-        .await
-        .map_err(db_failure)?;
+    let rows = {
+        let _reading = pending.reading().await;
+        let stored = db::rollups::totals(db, g.as_str(), range.from_ms, range.to_ms, filter)
+            .await
+            .map_err(db_failure)?;
+        add_totals(
+            stored,
+            pending.totals(g, range.from_ms, range.to_ms, filter),
+        )
+    };
     let mut total = BucketTotals {
         bucket_start: range.from_ms,
         sums: RollupSums::default(),

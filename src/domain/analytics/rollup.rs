@@ -1,7 +1,8 @@
 //! Rollups: minute, hour and day sums of usage events by key, API, owner, endpoint, outcome
-//! code and status class, each with a latency histogram. Built from raw events in id order and
-//! added to stored rows (`db::rollups`), so any range is answered by adding rows, and rollups
-//! outlive the raw events' retention.
+//! code and status class, each with a latency histogram. The usage writer sums the events it
+//! stores into minute rows in memory ([`super::pending`]) and adds each ended minute, with the
+//! hour and day rows it adds up to, to the stored rows (`db::rollups`): any range is answered
+//! by adding rows, and rollups outlive the raw events' retention.
 
 use super::histogram::Histogram;
 use std::collections::BTreeMap;
@@ -90,7 +91,7 @@ impl RollupSums {
         self.latency.add(&other.latency);
     }
 
-    fn record(&mut self, e: &RawEvent) {
+    fn record(&mut self, e: &Fact) {
         self.requests += 1;
         self.request_bytes += e.request_bytes.max(0);
         self.response_bytes += e.response_bytes.max(0);
@@ -134,36 +135,134 @@ pub fn route_of(endpoint: &str) -> String {
     out
 }
 
-/// Sums `events` into rows of every granularity.
-pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
-    let mut rows = BTreeMap::new();
-    aggregate_into(&mut rows, events);
-    rows
+/// What one usage event contributes, borrowed from a live event or a stored one.
+#[derive(Clone, Copy, Debug)]
+pub struct Fact<'a> {
+    pub at_ms: i64,
+    pub key_id: Option<i64>,
+    pub api_id: Option<i64>,
+    pub owner_user_id: Option<i64>,
+    pub endpoint: &'a str,
+    pub code: &'a str,
+    pub status: i32,
+    pub latency_us: i64,
+    pub request_bytes: i64,
+    pub response_bytes: i64,
 }
 
-/// Adds `events` to `rows`, as [`aggregate`] would have counted them.
-pub fn aggregate_into(rows: &mut BTreeMap<RollupKey, RollupSums>, events: &[RawEvent]) {
-    for e in events {
-        let route = route_of(&e.endpoint);
-        let status_class = if (100..600).contains(&e.status) {
-            e.status / 100
+impl RawEvent {
+    pub fn fact(&self) -> Fact<'_> {
+        Fact {
+            at_ms: self.at_ms,
+            key_id: self.key_id,
+            api_id: self.api_id,
+            owner_user_id: self.owner_user_id,
+            endpoint: &self.endpoint,
+            code: &self.code,
+            status: self.status,
+            latency_us: self.latency_us,
+            request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::domain::usage::UsageEvent> for Fact<'a> {
+    fn from(e: &'a crate::domain::usage::UsageEvent) -> Self {
+        Fact {
+            at_ms: e.at_ms,
+            key_id: e.key_id,
+            api_id: e.api_id,
+            owner_user_id: e.owner_user_id,
+            endpoint: &e.endpoint,
+            code: e.code,
+            status: i32::from(e.status),
+            latency_us: e.latency_us,
+            request_bytes: e.request_bytes,
+            response_bytes: e.response_bytes,
+        }
+    }
+}
+
+/// Whether a row's requests count as errors: refused by a check (anything but VALID or a CORS
+/// preflight) or answered 5xx by the upstream. `db::rollups` says the same in SQL.
+pub fn is_failure(code: &str, status_class: i32) -> bool {
+    !matches!(code, "VALID" | "PREFLIGHT") || status_class == 5
+}
+
+impl RollupKey {
+    /// The minute row an event belongs to.
+    pub fn minute_of(f: &Fact) -> RollupKey {
+        let status_class = if (100..600).contains(&f.status) {
+            f.status / 100
         } else {
             0
         };
-        for granularity in Granularity::ALL {
-            let key = RollupKey {
-                granularity,
-                bucket_start: granularity.bucket_start(e.at_ms),
-                key_id: e.key_id.unwrap_or(0),
-                api_id: e.api_id.unwrap_or(0),
-                owner_user_id: e.owner_user_id.unwrap_or(0),
-                endpoint: route.clone(),
-                code: e.code.clone(),
-                status_class,
-            };
-            rows.entry(key).or_default().record(e);
+        RollupKey {
+            granularity: Granularity::Minute,
+            bucket_start: Granularity::Minute.bucket_start(f.at_ms),
+            key_id: f.key_id.unwrap_or(0),
+            api_id: f.api_id.unwrap_or(0),
+            owner_user_id: f.owner_user_id.unwrap_or(0),
+            endpoint: route_of(f.endpoint),
+            code: f.code.to_string(),
+            status_class,
         }
     }
+
+    /// The same row at a coarser granularity.
+    pub fn at(&self, granularity: Granularity) -> RollupKey {
+        RollupKey {
+            granularity,
+            bucket_start: granularity.bucket_start(self.bucket_start),
+            ..self.clone()
+        }
+    }
+
+    /// The smallest minute key starting at `bucket_start` (for splitting a map of minute rows).
+    pub fn first_of_minute(bucket_start: i64) -> RollupKey {
+        RollupKey {
+            granularity: Granularity::Minute,
+            bucket_start,
+            key_id: i64::MIN,
+            api_id: i64::MIN,
+            owner_user_id: i64::MIN,
+            endpoint: String::new(),
+            code: String::new(),
+            status_class: i32::MIN,
+        }
+    }
+}
+
+/// Adds facts to minute rows.
+pub fn add_minutes<'a>(
+    rows: &mut BTreeMap<RollupKey, RollupSums>,
+    facts: impl IntoIterator<Item = Fact<'a>>,
+) {
+    for f in facts {
+        rows.entry(RollupKey::minute_of(&f)).or_default().record(&f);
+    }
+}
+
+/// Minute rows together with the hour and day rows they add up to.
+pub fn with_coarser(minutes: BTreeMap<RollupKey, RollupSums>) -> BTreeMap<RollupKey, RollupSums> {
+    let mut all = BTreeMap::new();
+    for (key, sums) in minutes {
+        for g in [Granularity::Hour, Granularity::Day] {
+            all.entry(key.at(g))
+                .or_insert_with(RollupSums::default)
+                .add(&sums);
+        }
+        all.insert(key, sums);
+    }
+    all
+}
+
+/// Sums `events` into rows of every granularity.
+pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
+    let mut minutes = BTreeMap::new();
+    add_minutes(&mut minutes, events.iter().map(RawEvent::fact));
+    with_coarser(minutes)
 }
 
 #[cfg(test)]

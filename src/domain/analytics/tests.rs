@@ -1,6 +1,9 @@
-//! Rollups against raw events on a real SQLite file: for random event streams, rolled up in
-//! passes of random size, every granularity's sums equal the raw events' for any range.
+//! Rollups against raw events on a real SQLite file: for random event streams, counted in
+//! batches of random size and stored at random moments (late events included), or summed
+//! again from raw events after a crash, every granularity's sums equal the raw events' for any
+//! range, stored and pending together.
 
+use super::pending::{PendingRollups, add_totals};
 use super::rollup::{Granularity, RollupSums};
 use super::*;
 use crate::db::rollups::{RollupFilter, totals};
@@ -69,142 +72,175 @@ fn expected(events: &[UsageEvent], g: Granularity, key: Option<i64>) -> BTreeMap
     out
 }
 
-#[tokio::test]
-async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
-    for seed in 1..=6u64 {
-        let t = TempDb::new().await;
-        let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
-        let start = 1_800_000_000_000;
-        let mut all = Vec::new();
-        // Events arrive in a few writes, with roll-up passes of random size in between.
-        for _ in 0..4 {
-            let n = 200 + rng.below(800) as usize;
-            let batch = random_events(&mut rng, n, start);
-            crate::db::usage::insert_batch(&t.db, &batch).await.unwrap();
-            all.extend(batch);
-            let s = RollupSettings {
-                chunk: 1 + rng.below(700) as i64,
-                max_events: 1 + rng.below(2_000) as usize,
-                ..RollupSettings::immediate()
-            };
-            catch_up(&t.db, start + 10 * 86_400_000, s).await.unwrap();
-        }
-        assert_eq!(
-            crate::db::rollups::progress(&t.db).await.unwrap(),
-            all.len() as i64,
-            "every event counted (ids 1..=n)"
-        );
-        for g in Granularity::ALL {
-            for key in [None, Some(1 + rng.below(5) as i64)] {
-                // a random range, aligned to the granularity, plus everything
-                let a = g.bucket_start(start + rng.below(3 * 86_400_000) as i64);
-                let b = a + g.millis() * (1 + rng.below(48) as i64);
-                for (from, to) in [(a, b), (i64::MIN / 2, i64::MAX / 2)] {
-                    let filter = RollupFilter {
-                        key_id: key,
-                        ..RollupFilter::default()
-                    };
-                    let got: BTreeMap<i64, RollupSums> =
-                        totals(&t.db, g.as_str(), from, to, &filter)
-                            .await
-                            .unwrap()
-                            .into_iter()
-                            .map(|b| (b.bucket_start, b.sums))
-                            .collect();
-                    let want: BTreeMap<i64, RollupSums> = expected(&all, g, key)
-                        .into_iter()
-                        .filter(|(bucket, _)| (from..to).contains(bucket))
-                        .collect();
-                    assert_eq!(got, want, "seed {seed}, {g:?}, key {key:?}, [{from}, {to})");
-                }
+/// Stored plus pending sums per bucket, as a report adds them up.
+async fn seen(
+    db: &Db,
+    pending: &PendingRollups,
+    g: Granularity,
+    from: i64,
+    to: i64,
+    filter: &RollupFilter,
+) -> BTreeMap<i64, RollupSums> {
+    let _reading = pending.reading().await;
+    let stored = totals(db, g.as_str(), from, to, filter).await.unwrap();
+    add_totals(stored, pending.totals(g, from, to, filter))
+        .into_iter()
+        .map(|b| (b.bucket_start, b.sums))
+        .collect()
+}
+
+async fn assert_matches(
+    db: &Db,
+    pending: &PendingRollups,
+    all: &[UsageEvent],
+    rng: &mut Rng,
+    start: i64,
+    what: &str,
+) {
+    for g in Granularity::ALL {
+        for key in [None, Some(1 + rng.below(5) as i64)] {
+            // a random range, aligned to the granularity, plus everything
+            let a = g.bucket_start(start + rng.below(3 * 86_400_000) as i64);
+            let b = a + g.millis() * (1 + rng.below(48) as i64);
+            for (from, to) in [(a, b), (i64::MIN / 2, i64::MAX / 2)] {
+                let filter = RollupFilter {
+                    key_id: key,
+                    ..RollupFilter::default()
+                };
+                let got = seen(db, pending, g, from, to, &filter).await;
+                let want: BTreeMap<i64, RollupSums> = expected(all, g, key)
+                    .into_iter()
+                    .filter(|(bucket, _)| (from..to).contains(bucket))
+                    .collect();
+                assert_eq!(got, want, "{what}, {g:?}, key {key:?}, [{from}, {to})");
             }
         }
     }
 }
 
 #[tokio::test]
-async fn a_second_roller_with_a_stale_mark_writes_nothing() {
+async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
+    for seed in 1..=6u64 {
+        let t = TempDb::new().await;
+        let pending = PendingRollups::default();
+        let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+        let start = 1_800_000_000_000;
+        let mut all = Vec::new();
+        // Batches as the writer stores them, with flushes at random moments in between: events
+        // for minutes already flushed (late ones) are added to the stored rows.
+        for _ in 0..5 {
+            let n = 200 + rng.below(800) as usize;
+            let batch = random_events(&mut rng, n, start);
+            crate::db::usage::insert_batch(&t.db, &batch).await.unwrap();
+            pending.add(batch.iter().map(Into::into));
+            all.extend(batch);
+            let before = start + rng.below(3 * 86_400_000) as i64;
+            pending.flush(&t.db, before, before).await.unwrap();
+            assert_matches(
+                &t.db,
+                &pending,
+                &all,
+                &mut rng,
+                start,
+                &format!("seed {seed}, pending"),
+            )
+            .await;
+        }
+        pending.flush(&t.db, i64::MAX, i64::MAX).await.unwrap();
+        assert!(pending.is_empty());
+        assert_matches(
+            &t.db,
+            &pending,
+            &all,
+            &mut rng,
+            start,
+            &format!("seed {seed}, stored"),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_crashed_writers_events_are_summed_again_at_start_and_only_once() {
     let t = TempDb::new().await;
-    let mut rng = Rng(42);
-    let events = random_events(&mut rng, 50, 1_800_000_000_000);
+    let mut rng = Rng(11);
+    let start = 1_800_000_000_000;
+    let mut events = random_events(&mut rng, 3_000, start);
+    events.sort_by_key(|e| e.at_ms);
+    // A writer stored every event, and the rollups of the first 1,000 (up to their mark).
     crate::db::usage::insert_batch(&t.db, &events)
         .await
         .unwrap();
-    let read = crate::db::rollups::events_after(&t.db, 0, 100)
-        .await
-        .unwrap();
-    let rows = rollup::aggregate(&read);
-    let list: Vec<_> = rows.iter().collect();
-    assert!(
-        crate::db::rollups::apply(&t.db, &list, 0, 50)
-            .await
-            .unwrap()
+    let mark = Granularity::Minute.bucket_start(events[1_000].at_ms);
+    let before: Vec<_> = events.iter().filter(|e| e.at_ms < mark).cloned().collect();
+    let written = PendingRollups::default();
+    written.add(before.iter().map(Into::into));
+    written.flush(&t.db, mark, mark).await.unwrap();
+    // ...then crashed. The next start counts the rest, in chunks, and moves the mark on.
+    let until = start + 4 * 86_400_000;
+    assert_eq!(recover(&t.db, until).await.unwrap(), 3_000 - before.len());
+    assert_eq!(
+        crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
+        until
     );
-    assert!(
-        !crate::db::rollups::apply(&t.db, &list, 0, 50)
-            .await
-            .unwrap(),
-        "the mark moved: the same events are not added twice"
+    let none = PendingRollups::default();
+    assert_matches(&t.db, &none, &events, &mut rng, start, "recovered").await;
+    assert_eq!(recover(&t.db, until).await.unwrap(), 0, "nothing twice");
+    assert_matches(&t.db, &none, &events, &mut rng, start, "again").await;
+}
+
+#[tokio::test]
+async fn the_mark_only_moves_forward() {
+    let t = TempDb::new().await;
+    let pending = PendingRollups::default();
+    pending.flush(&t.db, 0, 5_000).await.unwrap();
+    pending.flush(&t.db, 0, 3_000).await.unwrap();
+    assert_eq!(
+        crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
+        5_000
     );
-    let sums = totals(
-        &t.db,
-        "day",
+}
+
+#[tokio::test]
+async fn rows_a_failed_store_leaves_stay_counted_and_pending() {
+    let t = TempDb::new().await;
+    let pending = PendingRollups::default();
+    let mut rng = Rng(5);
+    let events = random_events(&mut rng, 100, 1_800_000_000_000);
+    pending.add(events.iter().map(Into::into));
+    let rows = pending.len();
+    t.db.close().await;
+    assert!(pending.flush(&t.db, i64::MAX, i64::MAX).await.is_err());
+    assert_eq!(pending.len(), rows, "kept for the next try");
+    let all = pending.totals(
+        Granularity::Day,
         i64::MIN / 2,
         i64::MAX / 2,
         &RollupFilter::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(sums.iter().map(|b| b.sums.requests).sum::<i64>(), 50);
-}
-
-#[tokio::test]
-async fn only_whole_minutes_are_rolled_up_and_late_events_still_count() {
-    let t = TempDb::new().await;
-    let minute = 60_000;
-    let now = 1_800_000_000_000 - 1_800_000_000_000 % minute + 30_000; // half a minute in
-    let mut rng = Rng(9);
-    let mut events = random_events(&mut rng, 3, 0);
-    events[0].at_ms = now - minute; // the previous minute: ready
-    events[1].at_ms = now - 1_000; // this minute: waits
-    events[2].at_ms = now - 2 * minute; // late for an old minute, but behind a waiting one
-    crate::db::usage::insert_batch(&t.db, &events)
-        .await
-        .unwrap();
-    let s = RollupSettings {
-        settle_ms: 2_000,
-        ..RollupSettings::immediate()
-    };
-    assert_eq!(catch_up(&t.db, now, s).await.unwrap(), 1);
-    assert_eq!(
-        catch_up(&t.db, now + minute, s).await.unwrap(),
-        2,
-        "the minute ended"
     );
-    let all = totals(&t.db, "minute", 0, i64::MAX / 2, &RollupFilter::default())
-        .await
-        .unwrap();
-    assert_eq!(all.iter().map(|b| b.sums.requests).sum::<i64>(), 3);
+    assert_eq!(all.iter().map(|b| b.sums.requests).sum::<i64>(), 100);
 }
 
-#[tokio::test]
-async fn young_events_wait_for_the_lag() {
-    let t = TempDb::new().await;
-    let now = 1_800_000_000_000;
-    let mut rng = Rng(7);
-    let mut events = random_events(&mut rng, 10, 0);
-    for (i, e) in events.iter_mut().enumerate() {
-        e.at_ms = now - 86_400_000 + i as i64;
-    }
-    events[4].at_ms = now - 1_000; // still young: it and everything after it wait
-    crate::db::usage::insert_batch(&t.db, &events)
-        .await
-        .unwrap();
-    let s = RollupSettings {
-        chunk: 100,
-        lag_ms: 60_000,
-        ..RollupSettings::immediate()
-    };
-    assert_eq!(catch_up(&t.db, now, s).await.unwrap(), 4);
-    assert_eq!(catch_up(&t.db, now + 60_000, s).await.unwrap(), 6);
+#[test]
+fn pending_failures_and_rate_limits_are_counted_like_stored_ones() {
+    let pending = PendingRollups::default();
+    let mut rng = Rng(3);
+    let mut events = random_events(&mut rng, 4, 0);
+    events[0].code = "VALID";
+    events[1].code = "RATE_LIMIT_EXCEEDED";
+    events[2].code = "PREFLIGHT";
+    events[3].code = "VALID";
+    events[3].status = 503;
+    events.iter_mut().for_each(|e| e.at_ms = 1_000);
+    pending.add(events.iter().map(Into::into));
+    let t = pending.totals(
+        Granularity::Day,
+        i64::MIN / 2,
+        i64::MAX / 2,
+        &RollupFilter::default(),
+    );
+    assert_eq!(
+        (t[0].sums.requests, t[0].errors, t[0].rate_limited),
+        (4, 2, 1)
+    );
 }

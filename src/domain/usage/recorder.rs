@@ -8,6 +8,8 @@
 
 use super::{UsageEvent, sanitize};
 use crate::db::{self, Db};
+use crate::domain::analytics::pending::PendingRollups;
+use crate::domain::analytics::rollup::Granularity;
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering::Relaxed},
@@ -29,6 +31,10 @@ pub struct UsageSettings {
     pub retries: u32,
     /// The wait before the first retry; doubled for each further one.
     pub retry_backoff: Duration,
+    /// A minute's rollups are stored this long after it ended, so that events recorded a
+    /// little late (a slow upstream, a batch in flight) mostly land in the same write. Later
+    /// ones still count: they are added with the next minute.
+    pub rollup_settle: Duration,
 }
 
 impl Default for UsageSettings {
@@ -44,6 +50,7 @@ impl Default for UsageSettings {
             // (100,000 events, seconds of peak traffic) absorbs what arrives meanwhile.
             retries: 4,
             retry_backoff: Duration::from_millis(100),
+            rollup_settle: Duration::from_secs(5),
         }
     }
 }
@@ -94,8 +101,11 @@ struct Inner {
     // The writer task holds its own Arc of these, not of `Inner`: `tx` lives here, and the
     // channel must close when the last recorder goes.
     counters: Arc<Counters>,
+    pending: Arc<PendingRollups>,
     /// Taken by the first `shutdown`; its lock makes later callers wait for that one.
     stop: Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>,
+    /// Asks the writer to store what is queued now; it answers on the sender.
+    sync: mpsc::UnboundedSender<oneshot::Sender<()>>,
 }
 
 /// The writer's half, until [`UsageWriter::start`] spawns it.
@@ -103,8 +113,10 @@ struct Inner {
 pub struct UsageWriter {
     rx: mpsc::Receiver<UsageEvent>,
     stop: oneshot::Receiver<()>,
+    sync: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     done: oneshot::Sender<()>,
     counters: Arc<Counters>,
+    pending: Arc<PendingRollups>,
     settings: UsageSettings,
 }
 
@@ -119,21 +131,27 @@ impl UsageRecorder {
     /// A recorder and its writer, not started: events queue up (to capacity) until it is.
     pub fn new(settings: UsageSettings) -> (Self, UsageWriter) {
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
         let (stop_tx, stop_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
+        let pending = Arc::new(PendingRollups::default());
         let recorder = Self {
             inner: Arc::new(Inner {
                 tx,
                 counters: counters.clone(),
+                pending: pending.clone(),
                 stop: Mutex::new(Some((stop_tx, done_rx))),
+                sync: sync_tx,
             }),
         };
         let writer = UsageWriter {
             rx,
             stop: stop_rx,
+            sync: sync_rx,
             done: done_tx,
             counters,
+            pending,
             settings,
         };
         (recorder, writer)
@@ -149,6 +167,21 @@ impl UsageRecorder {
             counters.recorded.fetch_sub(1, Relaxed);
             counters.dropped.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Returns once every event recorded before the call is stored (or given up), without
+    /// waiting for the flush interval: for reports that must include a caller's own requests,
+    /// and for tests. Returns at once when the writer has stopped.
+    pub async fn sync(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.inner.sync.send(ack).is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// Rollup rows of stored events not stored themselves yet (reports add them).
+    pub fn pending(&self) -> &PendingRollups {
+        &self.inner.pending
     }
 
     pub fn stats(&self) -> UsageStats {
@@ -185,10 +218,20 @@ impl UsageWriter {
         let Self {
             mut rx,
             mut stop,
+            mut sync,
             done,
             counters,
+            pending,
             settings,
         } = self;
+        let out = Output {
+            db: &db,
+            counters: &counters,
+            pending: &pending,
+            settings: &settings,
+        };
+        let mut rollup_tick = tokio::time::interval(Duration::from_secs(1));
+        rollup_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let max_batch = settings.max_batch.max(1);
         let mut batch = Vec::with_capacity(max_batch);
         let mut deadline: Option<Instant> = None;
@@ -215,20 +258,32 @@ impl UsageWriter {
                         deadline = Some(since + settings.flush_interval);
                     }
                     if batch.len() >= max_batch {
-                        waiting_since = write(&db, &mut batch, &counters, &settings, &rx).await;
+                        waiting_since = out.write(&mut batch, &rx).await;
                         deadline = None;
                         report_drops(&counters, &mut dropped_seen);
                     }
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => {
-                    waiting_since = write(&db, &mut batch, &counters, &settings, &rx).await;
+                    waiting_since = out.write(&mut batch, &rx).await;
                     deadline = None;
                     report_drops(&counters, &mut dropped_seen);
                 }
+                _ = rollup_tick.tick() => out.store_ended_minutes(wall_clock_ms()).await,
+                Some(ack) = sync.recv() => {
+                    // Everything queued before the request, whatever the batch size.
+                    while let Ok(event) = rx.try_recv() {
+                        batch.push(event);
+                    }
+                    waiting_since = out.write(&mut batch, &rx).await;
+                    deadline = None;
+                    let _ = ack.send(());
+                }
             }
         }
-        write(&db, &mut batch, &counters, &settings, &rx).await;
+        out.write(&mut batch, &rx).await;
         report_drops(&counters, &mut dropped_seen);
+        // Everything counted so far, open minutes included: the next start begins after it.
+        out.store_rollups(i64::MAX, wall_clock_ms()).await;
         tracing::info!(
             recorded = counters.recorded.load(Relaxed),
             written = counters.written.load(Relaxed),
@@ -245,45 +300,87 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Stores `batch` (then empties it), retrying with backoff; a batch that still fails is
-/// dropped and counted, so a database outage cannot grow memory without bound. Returns when
-/// it started if events queued up meanwhile.
-async fn write(
-    db: &Db,
-    batch: &mut Vec<UsageEvent>,
-    counters: &Counters,
-    settings: &UsageSettings,
-    rx: &mpsc::Receiver<UsageEvent>,
-) -> Option<Instant> {
-    if batch.is_empty() {
-        return None;
-    }
-    let started = Instant::now();
-    batch.iter_mut().for_each(sanitize);
-    let mut backoff = settings.retry_backoff;
-    let mut attempt = 0;
-    loop {
-        match db::usage::insert_batch(db, batch).await {
-            Ok(()) => {
-                counters.written.fetch_add(batch.len() as u64, Relaxed);
-                break;
-            }
-            Err(e) => {
-                counters.write_failures.fetch_add(1, Relaxed);
-                if attempt >= settings.retries {
-                    counters.dropped.fetch_add(batch.len() as u64, Relaxed);
-                    tracing::warn!(error = %e, events = batch.len(), "writing usage events failed; dropped them");
+/// The current time for rollup decisions (the writer is an edge, like a request handler).
+fn wall_clock_ms() -> i64 {
+    crate::domain::to_millis(time::OffsetDateTime::now_utc())
+}
+
+/// Where the writer's work goes.
+struct Output<'a> {
+    db: &'a Db,
+    counters: &'a Counters,
+    pending: &'a PendingRollups,
+    settings: &'a UsageSettings,
+}
+
+impl Output<'_> {
+    /// Stores `batch` (then empties it), retrying with backoff, and counts the stored events
+    /// in the pending rollups; a batch that still fails is dropped and counted, so a database
+    /// outage cannot grow memory without bound. Returns when it started if events queued up
+    /// meanwhile.
+    async fn write(
+        &self,
+        batch: &mut Vec<UsageEvent>,
+        rx: &mpsc::Receiver<UsageEvent>,
+    ) -> Option<Instant> {
+        if batch.is_empty() {
+            return None;
+        }
+        let started = Instant::now();
+        batch.iter_mut().for_each(sanitize);
+        let mut backoff = self.settings.retry_backoff;
+        let mut attempt = 0;
+        loop {
+            match db::usage::insert_batch(self.db, batch).await {
+                Ok(()) => {
+                    self.pending.add(batch.iter().map(Into::into));
+                    self.counters.written.fetch_add(batch.len() as u64, Relaxed);
                     break;
                 }
-                attempt += 1;
-                tracing::warn!(error = %e, attempt, "writing usage events failed; will retry");
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2);
+                Err(e) => {
+                    self.counters.write_failures.fetch_add(1, Relaxed);
+                    if attempt >= self.settings.retries {
+                        self.counters.dropped.fetch_add(batch.len() as u64, Relaxed);
+                        tracing::warn!(error = %e, events = batch.len(), "writing usage events failed; dropped them");
+                        break;
+                    }
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "writing usage events failed; will retry");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2);
+                }
             }
         }
+        batch.clear();
+        (!rx.is_empty()).then_some(started)
     }
-    batch.clear();
-    (!rx.is_empty()).then_some(started)
+
+    /// Stores the rollups of every minute that ended at least the settling time before
+    /// `now_ms`.
+    async fn store_ended_minutes(&self, now_ms: i64) {
+        let settle = i64::try_from(self.settings.rollup_settle.as_millis()).unwrap_or(i64::MAX);
+        let before = Granularity::Minute.bucket_start(now_ms.saturating_sub(settle));
+        self.store_rollups(before, before).await;
+    }
+
+    /// Stores pending rows of minutes before `before_ms`, moving the mark to `mark_ms`; a
+    /// failure leaves them pending for the next tick.
+    async fn store_rollups(&self, before_ms: i64, mark_ms: i64) {
+        if self.pending.is_empty() {
+            return;
+        }
+        match self.pending.flush(self.db, before_ms, mark_ms).await {
+            Ok(f) if f.minute_rows > 0 => {
+                tracing::debug!(
+                    rows = f.minute_rows,
+                    requests = f.requests,
+                    "usage rollups stored"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "storing usage rollups failed; will retry"),
+        }
+    }
 }
 
 /// One log line per write at most, however many events were lost meanwhile.

@@ -1,0 +1,165 @@
+//! Minute rows not stored yet: the usage writer adds every event it has stored, and stores
+//! each minute once it has ended (plus a settling time for stragglers). Reports add these
+//! rows to the stored ones, so they are current to the writer's last batch.
+//!
+//! Why in memory: summing a minute's events where they already are and writing each row once
+//! costs a small fraction of reading raw events back, which under load cost the verify
+//! endpoint its latency target (see the issue 4 and 5 notes). After a crash, the events past
+//! the stored mark are summed again from the raw table at start ([`super::recover`]).
+
+use super::rollup::{Fact, Granularity, RollupKey, RollupSums, is_failure, with_coarser};
+use crate::db::rollups::{BucketTotals, RollupFilter};
+use crate::db::{self, Db};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tokio::sync::{RwLock, RwLockReadGuard};
+
+type Rows = BTreeMap<RollupKey, RollupSums>;
+
+#[derive(Debug, Default)]
+pub struct PendingRollups {
+    rows: Mutex<Buffers>,
+    /// Held shared by a report while it reads stored and pending rows, and exclusively by a
+    /// flush while it stores rows and forgets them: a report sees each row exactly once.
+    gate: RwLock<()>,
+}
+
+#[derive(Debug, Default)]
+struct Buffers {
+    /// Minute rows still open or waiting to be stored.
+    open: Rows,
+    /// Rows being stored right now (still counted by reports until stored).
+    storing: Rows,
+}
+
+impl Buffers {
+    fn visible(&self) -> impl Iterator<Item = (&RollupKey, &RollupSums)> {
+        self.open.iter().chain(self.storing.iter())
+    }
+}
+
+fn merge(into: &mut Rows, from: Rows) {
+    for (k, s) in from {
+        into.entry(k).or_default().add(&s);
+    }
+}
+
+/// What a flush stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flushed {
+    /// Minute rows stored (each also added to its hour and day rows).
+    pub minute_rows: usize,
+    pub requests: i64,
+}
+
+impl PendingRollups {
+    /// Counts `facts` (events already stored in the raw table).
+    pub fn add<'a>(&self, facts: impl IntoIterator<Item = Fact<'a>>) {
+        // Keys are built outside the lock: route folding allocates.
+        let mut rows = Rows::new();
+        super::rollup::add_minutes(&mut rows, facts);
+        if let Ok(mut b) = self.rows.lock() {
+            merge(&mut b.open, rows);
+        }
+    }
+
+    /// Minute rows waiting (for the system dashboard and tests).
+    pub fn len(&self) -> usize {
+        self.rows.lock().map(|b| b.open.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stores every row of a minute that starts before `before_ms` (late events for old
+    /// minutes included) and moves the stored mark up to `mark_ms`. On failure the rows stay
+    /// pending for the next try.
+    pub async fn flush(
+        &self,
+        db: &Db,
+        before_ms: i64,
+        mark_ms: i64,
+    ) -> Result<Flushed, sqlx::Error> {
+        let ready = {
+            let Ok(mut b) = self.rows.lock() else {
+                return Ok(Flushed::default());
+            };
+            let later = b.open.split_off(&RollupKey::first_of_minute(before_ms));
+            let ready = std::mem::replace(&mut b.open, later);
+            b.storing = ready.clone();
+            ready
+        };
+        let flushed = Flushed {
+            minute_rows: ready.len(),
+            requests: ready.values().map(|s| s.requests).sum(),
+        };
+        let rows = with_coarser(ready);
+        let list: Vec<_> = rows.iter().collect();
+        let _exclusive = self.gate.write().await;
+        let stored = db::rollups::store(db, &list, mark_ms).await;
+        if let Ok(mut b) = self.rows.lock() {
+            let storing = std::mem::take(&mut b.storing);
+            if stored.is_err() {
+                merge(&mut b.open, storing);
+            }
+        }
+        stored.map(|()| flushed)
+    }
+
+    /// Holds flushes off while a report reads stored rows and then [`Self::totals`].
+    pub async fn reading(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().await
+    }
+
+    /// Pending sums per bucket of `granularity` in `[from_ms, to_ms)`, as
+    /// `db::rollups::totals` answers for stored rows.
+    pub fn totals(
+        &self,
+        granularity: Granularity,
+        from_ms: i64,
+        to_ms: i64,
+        filter: &RollupFilter,
+    ) -> Vec<BucketTotals> {
+        let Ok(b) = self.rows.lock() else {
+            return Vec::new();
+        };
+        let mut buckets: BTreeMap<i64, BucketTotals> = BTreeMap::new();
+        for (k, s) in b.visible() {
+            let start = granularity.bucket_start(k.bucket_start);
+            if !(from_ms..to_ms).contains(&start) || !filter.admits(k) {
+                continue;
+            }
+            let t = buckets.entry(start).or_insert_with(|| BucketTotals {
+                bucket_start: start,
+                ..BucketTotals::default()
+            });
+            t.sums.add(s);
+            if is_failure(&k.code, k.status_class) {
+                t.errors += s.requests;
+            }
+            if k.code == "RATE_LIMIT_EXCEEDED" {
+                t.rate_limited += s.requests;
+            }
+        }
+        buckets.into_values().collect()
+    }
+}
+
+/// Adds `more` bucket totals into `into` (both oldest first), keeping the order.
+pub fn add_totals(into: Vec<BucketTotals>, more: Vec<BucketTotals>) -> Vec<BucketTotals> {
+    let mut by_start: BTreeMap<i64, BucketTotals> =
+        into.into_iter().map(|t| (t.bucket_start, t)).collect();
+    for t in more {
+        let e = by_start
+            .entry(t.bucket_start)
+            .or_insert_with(|| BucketTotals {
+                bucket_start: t.bucket_start,
+                ..BucketTotals::default()
+            });
+        e.sums.add(&t.sums);
+        e.errors += t.errors;
+        e.rate_limited += t.rate_limited;
+    }
+    by_start.into_values().collect()
+}

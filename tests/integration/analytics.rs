@@ -1,0 +1,271 @@
+//! Usage reports over REST: `GET /keys/{id}/usage` and `GET /analytics/usage` match the
+//! verifications sent, on both backends, before and after the rollups are stored, and after a
+//! crash the next start counts what the crashed writer stored.
+
+use crate::apis::admin_token;
+use crate::harness::*;
+use serde_json::{Value, json};
+
+async fn report(api: &Api, token: &str, path: &str) -> Value {
+    let res = api.get(path, Some(token)).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+fn total(report: &Value, field: &str) -> i64 {
+    report["total"][field].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn key_usage_counts_every_verification_by_outcome() {
+    let data = KeptData::new("key-usage").await;
+    let server = data.start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let key = create(
+        &api,
+        &alice,
+        json!({"name": "limited", "rate_limits": [{"name": "default", "limit": 3, "window": "minute"}]}),
+    )
+    .await;
+    let plaintext = key["key"].as_str().unwrap();
+    for _ in 0..5 {
+        code_of(&api, plaintext).await;
+    }
+    server.state.usage.sync().await;
+
+    let id = key["id"].as_i64().unwrap();
+    let r = report(&api, &alice, &format!("/api/v1/keys/{id}/usage")).await;
+    assert_eq!(r["granularity"], "hour", "24 hours by default");
+    assert_eq!(
+        r["buckets"].as_array().unwrap().len(),
+        25,
+        "every hour, empty ones too"
+    );
+    assert_eq!(
+        (
+            total(&r, "requests"),
+            total(&r, "errors"),
+            total(&r, "rate_limited")
+        ),
+        (5, 2, 2)
+    );
+    assert!(r["total"]["p95_latency_ms"].as_f64().is_some());
+    let busy: Vec<&Value> = r["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["requests"].as_i64() > Some(0))
+        .collect();
+    assert_eq!(busy.len(), 1);
+    assert_eq!(busy[0]["requests"], 5);
+
+    // Minute buckets over the last hour say the same.
+    let now = time::OffsetDateTime::now_utc();
+    let from = (now - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = report(
+        &api,
+        &alice,
+        &format!("/api/v1/keys/{id}/usage?granularity=minute&from={from}"),
+    )
+    .await;
+    assert_eq!(r["granularity"], "minute");
+    assert_eq!(total(&r, "requests"), 5);
+
+    // The same numbers once the writer has stored them (a graceful stop stores all).
+    server.stop().await;
+    let again = data.start().await;
+    assert!(again.state.usage.pending().is_empty());
+    let api = again.api();
+    let alice = api.login("alice@example.com", "long-enough-pw").await.0;
+    let r = report(&api, &alice, &format!("/api/v1/keys/{id}/usage")).await;
+    assert_eq!(
+        (
+            total(&r, "requests"),
+            total(&r, "errors"),
+            total(&r, "rate_limited")
+        ),
+        (5, 2, 2)
+    );
+}
+
+#[tokio::test]
+async fn analytics_usage_is_the_callers_own_traffic_and_admins_see_all() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let bob = user_token(&api, "bob@example.com").await;
+    let a = create(&api, &alice, json!({"name": "a"})).await;
+    let b = create(&api, &bob, json!({"name": "b"})).await;
+    for _ in 0..3 {
+        code_of(&api, a["key"].as_str().unwrap()).await;
+    }
+    code_of(&api, b["key"].as_str().unwrap()).await;
+    // Unknown keys belong to nobody: only admins see them.
+    code_of(&api, "kp_not_a_real_key").await;
+    server.state.usage.sync().await;
+
+    let mine = report(&api, &alice, "/api/v1/analytics/usage").await;
+    assert_eq!(total(&mine, "requests"), 3);
+    assert_eq!(total(&mine, "errors"), 0);
+    let bobs = report(&api, &bob, "/api/v1/analytics/usage").await;
+    assert_eq!(total(&bobs, "requests"), 1);
+    let admin = admin_token(&api).await;
+    let all = report(&api, &admin, "/api/v1/analytics/usage").await;
+    assert_eq!((total(&all, "requests"), total(&all, "errors")), (5, 1));
+    let one = report(
+        &api,
+        &admin,
+        &format!("/api/v1/analytics/usage?key_id={}", b["id"]),
+    )
+    .await;
+    assert_eq!(total(&one, "requests"), 1);
+
+    // Someone else's key is not found, for both endpoints, and changes nothing.
+    let res = api
+        .get(&format!("/api/v1/keys/{}/usage", b["id"]), Some(&alice))
+        .await;
+    expect_error(res, 404, "NOT_FOUND").await;
+    let res = api
+        .get(
+            &format!("/api/v1/analytics/usage?key_id={}", b["id"]),
+            Some(&alice),
+        )
+        .await;
+    expect_error(res, 404, "NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn bad_usage_queries_get_clear_errors() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let key = create(&api, &alice, json!({"name": "a"})).await;
+    let id = key["id"].as_i64().unwrap();
+    let res = api.get(&format!("/api/v1/keys/{id}/usage"), None).await;
+    expect_error(res, 401, "UNAUTHORIZED").await;
+    let res = api.get("/api/v1/analytics/usage", None).await;
+    expect_error(res, 401, "UNAUTHORIZED").await;
+    let cases: &[(&str, &str)] = &[
+        ("granularity=week", "query.granularity"),
+        ("from=yesterday", "query.from"),
+        ("to=%00%27%3B--", "query.to"),
+        (
+            "from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z",
+            "query.from",
+        ),
+        ("from=2020-01-01T00:00:00Z", "query.from"),
+        (
+            "from=2026-01-01T00:00:00Z&to=2026-11-01T00:00:00Z&granularity=minute",
+            "query.granularity",
+        ),
+    ];
+    for (query, field) in cases {
+        for path in [
+            format!("/api/v1/keys/{id}/usage?{query}"),
+            format!("/api/v1/analytics/usage?{query}"),
+        ] {
+            let body =
+                expect_error(api.get(&path, Some(&alice)).await, 422, "VALIDATION_ERROR").await;
+            assert_eq!(body["errors"][0]["field"], *field, "{path}: {body}");
+        }
+    }
+    // Wrong types in the query and ids that are not ids.
+    for path in [
+        "/api/v1/analytics/usage?key_id=abc".to_string(),
+        "/api/v1/analytics/usage?api_id=1.5".to_string(),
+        "/api/v1/keys/abc/usage".to_string(),
+        format!("/api/v1/keys/{}/usage", i64::MAX),
+    ] {
+        let res = api.get(&path, Some(&alice)).await;
+        let status = res.status().as_u16();
+        assert!(
+            [400, 404, 422].contains(&status),
+            "{path}: {status} {}",
+            res.text().await.unwrap()
+        );
+    }
+}
+
+async fn set_rollup_mark(db: &keyport::db::Db, mark_ms: i64) {
+    const SQL: &str = "UPDATE rollup_progress SET rolled_up_to = $1";
+    match db {
+        keyport::db::Db::Sqlite(p) => sqlx::query(SQL).bind(mark_ms).execute(p).await.map(drop),
+        keyport::db::Db::Postgres(p) => sqlx::query(SQL).bind(mark_ms).execute(p).await.map(drop),
+    }
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_next_start_counts_what_a_crashed_writer_stored() {
+    use keyport::domain::usage::{UsageEvent, UsageSource};
+    let data = KeptData::new("crash").await;
+    let server = data.start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let key = create(&api, &alice, json!({"name": "a"})).await;
+    let id = key["id"].as_i64().unwrap();
+    let owner = key["owner_user_id"].as_i64();
+    server.stop().await;
+    // What a crash leaves: raw events stored after the rollups' mark, their rollups not.
+    let now = keyport::domain::to_millis(time::OffsetDateTime::now_utc());
+    let db = keyport::db::Db::connect(&data.database_url())
+        .await
+        .unwrap();
+    set_rollup_mark(&db, now - 60_000).await;
+    let events: Vec<UsageEvent> = (0..250)
+        .map(|i| UsageEvent {
+            at_ms: now - 1_000 - i,
+            key_id: Some(id),
+            owner_user_id: owner,
+            api_id: None,
+            source: UsageSource::Verify,
+            endpoint: "GET /tickets/7".into(),
+            code: if i % 5 == 0 {
+                "QUOTA_EXCEEDED"
+            } else {
+                "VALID"
+            },
+            status: 200,
+            latency_us: 700,
+            request_bytes: 0,
+            response_bytes: 0,
+            ip: "203.0.113.9".into(),
+            user_agent: String::new(),
+        })
+        .collect();
+    keyport::db::usage::insert_batch(&db, &events)
+        .await
+        .unwrap();
+    db.close().await;
+
+    let again = data.start().await;
+    let api = again.api();
+    let alice = api.login("alice@example.com", "long-enough-pw").await.0;
+    let r = report(&api, &alice, &format!("/api/v1/keys/{id}/usage")).await;
+    assert_eq!((total(&r, "requests"), total(&r, "errors")), (250, 50));
+    again.stop().await;
+    let third = data.start().await;
+    let api = third.api();
+    let alice = api.login("alice@example.com", "long-enough-pw").await.0;
+    let r = report(&api, &alice, &format!("/api/v1/keys/{id}/usage")).await;
+    assert_eq!(total(&r, "requests"), 250, "counted once, not again");
+}
+
+#[tokio::test]
+async fn usage_endpoints_are_in_the_openapi_document() {
+    let server = TestServer::start().await;
+    let doc: Value = server
+        .api()
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    for path in ["/api/v1/keys/{id}/usage", "/api/v1/analytics/usage"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    assert!(doc["components"]["schemas"]["UsageReport"].is_object());
+}
