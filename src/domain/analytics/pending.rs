@@ -94,17 +94,34 @@ impl PendingRollups {
             minute_rows: ready.len(),
             requests: ready.values().map(|s| s.requests).sum(),
         };
-        let rows = with_coarser(ready);
+        // Plain CPU work on up to a minute of rows: off the runtime's threads.
+        let rows = match tokio::task::spawn_blocking(move || with_coarser(ready)).await {
+            Ok(rows) => rows,
+            Err(_) => {
+                self.restore();
+                return Ok(Flushed::default());
+            }
+        };
         let list: Vec<_> = rows.iter().collect();
         let _exclusive = self.gate.write().await;
         let stored = db::rollups::store(db, &list, mark_ms).await;
-        if let Ok(mut b) = self.rows.lock() {
-            let storing = std::mem::take(&mut b.storing);
-            if stored.is_err() {
-                merge(&mut b.open, storing);
+        match stored {
+            Ok(()) => {
+                if let Ok(mut b) = self.rows.lock() {
+                    b.storing.clear();
+                }
             }
+            Err(_) => self.restore(),
         }
         stored.map(|()| flushed)
+    }
+
+    /// Puts rows that were being stored back among the open ones.
+    fn restore(&self) {
+        if let Ok(mut b) = self.rows.lock() {
+            let storing = std::mem::take(&mut b.storing);
+            merge(&mut b.open, storing);
+        }
     }
 
     /// Holds flushes off while a report reads stored rows and then [`Self::totals`].

@@ -309,7 +309,7 @@ fn wall_clock_ms() -> i64 {
 struct Output<'a> {
     db: &'a Db,
     counters: &'a Counters,
-    pending: &'a PendingRollups,
+    pending: &'a Arc<PendingRollups>,
     settings: &'a UsageSettings,
 }
 
@@ -333,7 +333,21 @@ impl Output<'_> {
         loop {
             match db::usage::insert_batch(self.db, batch).await {
                 Ok(()) => {
-                    self.pending.add(batch.iter().map(Into::into));
+                    // Summing is CPU work: off the runtime's threads, which serve requests.
+                    let pending = Arc::clone(self.pending);
+                    let events = std::mem::take(batch);
+                    let summed = tokio::task::spawn_blocking(move || {
+                        pending.add(events.iter().map(Into::into));
+                        events
+                    })
+                    .await;
+                    match summed {
+                        Ok(events) => *batch = events,
+                        // Only a panic in summing gets here; the events are stored regardless.
+                        Err(e) => {
+                            tracing::error!(error = %e, "counting usage events in rollups failed")
+                        }
+                    }
                     self.counters.written.fetch_add(batch.len() as u64, Relaxed);
                     break;
                 }
@@ -369,11 +383,14 @@ impl Output<'_> {
         if self.pending.is_empty() {
             return;
         }
+        let started = Instant::now();
         match self.pending.flush(self.db, before_ms, mark_ms).await {
             Ok(f) if f.minute_rows > 0 => {
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::debug!(
                     rows = f.minute_rows,
                     requests = f.requests,
+                    elapsed_ms,
                     "usage rollups stored"
                 )
             }
