@@ -55,6 +55,9 @@ pub struct Config {
     /// The longest a usage event waits in memory before it is written (10..=1000 ms): the
     /// most a crash can lose.
     pub usage_flush_ms: u64,
+    /// A bearer token that may read `GET /metrics` (for a Prometheus scraper); admins' own
+    /// tokens may read it too. At least 24 characters.
+    pub metrics_token: Option<Secret>,
 }
 
 /// 10 MiB: uploads bigger than the API's 1 MiB pass, unbounded ones do not.
@@ -133,6 +136,16 @@ impl Config {
         let usage_queue_capacity =
             bounded_number(&lookup, "KEYPORT_USAGE_QUEUE", 100_000, 1000..=10_000_000)?;
         let usage_flush_ms = bounded_number(&lookup, "KEYPORT_USAGE_FLUSH_MS", 500, 10..=1000)?;
+        let metrics_token = match lookup("KEYPORT_METRICS_TOKEN") {
+            Some(t) if t.trim().len() >= 24 => Some(Secret::new(t.trim().to_string())),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "KEYPORT_METRICS_TOKEN",
+                    reason: "must be at least 24 characters (e.g. openssl rand -hex 16)".into(),
+                });
+            }
+            None => None,
+        };
         Ok(Self {
             addr,
             database_url,
@@ -149,6 +162,7 @@ impl Config {
             usage_retention_days,
             usage_queue_capacity,
             usage_flush_ms,
+            metrics_token,
         })
     }
 

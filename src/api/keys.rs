@@ -250,6 +250,7 @@ pub async fn keys_verify(
         .response;
     // Serialized here rather than by `Json`, so the usage record has the answer's size.
     let body = serde_json::to_vec(&answer).map_err(|_| AppError::internal())?;
+    state.metrics.verification("verify", answer.code.as_str());
     state.usage.record(UsageEvent {
         at_ms: now_ms,
         key_id: answer.key_id,

@@ -44,7 +44,40 @@ pub(crate) use with_pool;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How the connection pool is doing right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub backend: &'static str,
+    /// Open connections (idle or in use).
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 impl Db {
+    pub fn pool_stats(&self) -> PoolStats {
+        let (backend, size, idle, max) = match self {
+            Db::Sqlite(p) => (
+                "sqlite",
+                p.size(),
+                p.num_idle(),
+                p.options().get_max_connections(),
+            ),
+            Db::Postgres(p) => (
+                "postgres",
+                p.size(),
+                p.num_idle(),
+                p.options().get_max_connections(),
+            ),
+        };
+        PoolStats {
+            backend,
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
+
     /// Opens a pool for `url`; for SQLite the file (and its folder) is created if missing.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         if url.starts_with("sqlite:") {

@@ -107,6 +107,7 @@ pub struct CallRecord {
 
 /// Stores the usage record of a finished call.
 fn finish(state: &AppState, record: CallRecord, response_bytes: u64) {
+    state.metrics.verification("gateway", record.code);
     state.usage.record(crate::domain::usage::UsageEvent {
         at_ms: record.at_ms,
         key_id: record.key_id,

@@ -40,6 +40,7 @@ async fn traffic_evictor(state: AppState, mut stopped: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
                 let dropped = state.traffic.evict_idle(now_ms);
+                state.metrics.job_ran("traffic_evictor", true, now_ms);
                 if dropped > 0 {
                     tracing::debug!(keys = dropped, left = state.traffic.len(), "idle traffic state dropped");
                 }
@@ -61,9 +62,11 @@ async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(e) = state.policies.reload(&state.db).await {
+                let result = state.policies.reload(&state.db).await;
+                if let Err(e) = &result {
                     tracing::warn!(error = %e, "reading rate-limit policies failed; the previous ones stay in force");
                 }
+                state.metrics.job_ran("policy_refresher", result.is_ok(), crate::domain::to_millis(time::OffsetDateTime::now_utc()));
             }
             _ = stopped.changed() => break,
         }
@@ -79,19 +82,27 @@ async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
         tokio::select! {
             _ = tick.tick() => {
                 let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
-                sweep(&state.db, now_ms).await;
-                purge_usage(&state.db, now_ms, state.config.usage_retention_days).await;
+                let swept = sweep(&state.db, now_ms).await;
+                let purged = purge_usage(&state.db, now_ms, state.config.usage_retention_days).await;
+                state.metrics.job_ran("sweeper", swept && purged, now_ms);
             }
             _ = stopped.changed() => break,
         }
     }
 }
 
-async fn purge_usage(db: &crate::db::Db, now_ms: i64, retention_days: u32) {
+/// Whether it worked (a failure is logged).
+async fn purge_usage(db: &crate::db::Db, now_ms: i64, retention_days: u32) -> bool {
     match crate::domain::usage::purge_older_than(db, now_ms, retention_days).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, retention_days, "purged old usage events"),
-        Err(e) => tracing::warn!(error = %e, "purging old usage events failed"),
+        Ok(0) => true,
+        Ok(n) => {
+            tracing::info!(deleted = n, retention_days, "purged old usage events");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "purging old usage events failed");
+            false
+        }
     }
 }
 
@@ -104,9 +115,14 @@ async fn last_used_writer(state: AppState, mut stopped: watch::Receiver<bool>) {
             _ = tick.tick() => false,
             _ = stopped.changed() => true,
         };
-        if let Err(e) = crate::domain::keys::flush_last_used(&state.db, &state.key_cache).await {
+        let result = crate::domain::keys::flush_last_used(&state.db, &state.key_cache).await;
+        if let Err(e) = &result {
             tracing::warn!(error = %e, "storing key last-used times failed");
         }
+        let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+        state
+            .metrics
+            .job_ran("last_used_writer", result.is_ok(), now_ms);
         if stopping {
             break;
         }
@@ -115,7 +131,8 @@ async fn last_used_writer(state: AppState, mut stopped: watch::Receiver<bool>) {
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-pub async fn sweep(db: &crate::db::Db, now_ms: i64) {
+/// Whether every part worked (failures are logged).
+pub async fn sweep(db: &crate::db::Db, now_ms: i64) -> bool {
     use crate::db::{attempts, auth_sessions, web_sessions};
     let results = [
         (
@@ -131,11 +148,16 @@ pub async fn sweep(db: &crate::db::Db, now_ms: i64) {
             attempts::delete_before(db, now_ms - 90 * DAY_MS).await,
         ),
     ];
+    let mut ok = true;
     for (what, result) in results {
         match result {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "swept old {what}"),
-            Err(e) => tracing::warn!(error = %e, "sweeping {what} failed"),
+            Err(e) => {
+                ok = false;
+                tracing::warn!(error = %e, "sweeping {what} failed");
+            }
         }
     }
+    ok
 }

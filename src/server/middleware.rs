@@ -50,7 +50,32 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<&str> {
     ok.then_some(text)
 }
 
-pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
+/// A method label from a fixed set: any other method would add a series per spelling.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+pub async fn request_id_and_log(
+    axum::extract::State(state): axum::extract::State<super::state::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    // The route pattern, not the path: ids and probes must not make new series.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .cloned();
+    let method = method_label(req.method());
     let id: Arc<str> = match req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -68,7 +93,10 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = res.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let route = route.as_ref().map_or("unmatched", |m| m.as_str());
+    state.metrics.http_request(route, method, status, elapsed);
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, elapsed_ms, "response");

@@ -1,5 +1,6 @@
 //! Assembly: state, router, layers, and serving with graceful shutdown.
 
+pub mod metrics;
 pub mod middleware;
 pub mod portal_auth;
 pub mod session_store;
@@ -127,6 +128,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         started_at: Instant::now(),
         setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
         usage,
+        metrics: Arc::new(metrics::Metrics::default()),
     })
 }
 
@@ -175,11 +177,15 @@ pub fn router(state: AppState) -> Router {
     let gateway = crate::gateway::router()
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::new())
-        .layer(mw::from_fn(middleware::request_id_and_log));
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::request_id_and_log,
+        ));
 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics_endpoint))
         .merge(crate::api::router())
         .merge(portal)
         .layer(sessions)
@@ -189,7 +195,10 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(mw::from_fn(crate::api::error::envelope))
         .layer(mw::from_fn(middleware::security_headers))
-        .layer(mw::from_fn(middleware::request_id_and_log))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::request_id_and_log,
+        ))
         .merge(gateway)
         .with_state(state)
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub setup_done: Arc<AtomicBool>,
     /// Queues usage events for the batch writer; `serve` shuts it down after the last request.
     pub usage: crate::domain::usage::UsageRecorder,
+    /// Requests, verifications and job runs counted for `/metrics` and the system dashboard.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl AppState {

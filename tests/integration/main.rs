@@ -9,6 +9,7 @@ mod apis;
 mod apis_portal;
 mod gateway;
 mod harness;
+mod metrics;
 mod ops;
 mod policies;
 mod portal;

@@ -79,6 +79,9 @@ pub struct UsageStats {
     pub write_failures: u64,
     /// Waiting in the queue right now.
     pub queued: u64,
+    /// Rollup stores (each ended minute's rows), and those that failed (retried later).
+    pub rollup_stores: u64,
+    pub rollup_store_failures: u64,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +90,8 @@ struct Counters {
     written: AtomicU64,
     dropped: AtomicU64,
     write_failures: AtomicU64,
+    rollup_stores: AtomicU64,
+    rollup_store_failures: AtomicU64,
 }
 
 /// The handle request handlers hold (cloned into every request's state: one Arc).
@@ -192,6 +197,8 @@ impl UsageRecorder {
             dropped: c.dropped.load(Relaxed),
             write_failures: c.write_failures.load(Relaxed),
             queued: (self.inner.tx.max_capacity() - self.inner.tx.capacity()) as u64,
+            rollup_stores: c.rollup_stores.load(Relaxed),
+            rollup_store_failures: c.rollup_store_failures.load(Relaxed),
         }
     }
 
@@ -384,7 +391,12 @@ impl Output<'_> {
             return;
         }
         let started = Instant::now();
-        match self.pending.flush(self.db, before_ms, mark_ms).await {
+        let flushed = self.pending.flush(self.db, before_ms, mark_ms).await;
+        self.counters.rollup_stores.fetch_add(1, Relaxed);
+        if flushed.is_err() {
+            self.counters.rollup_store_failures.fetch_add(1, Relaxed);
+        }
+        match flushed {
             Ok(f) if f.minute_rows > 0 => {
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::debug!(
