@@ -30,6 +30,7 @@ use utoipa::{
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
         analytics::keys_usage, analytics::analytics_usage,
+        analytics::keys_usage_export, analytics::analytics_usage_export,
         apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
         rate_limits::rate_limits_list, rate_limits::rate_limits_create, rate_limits::rate_limits_get,
         rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
@@ -103,6 +104,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys/{id}/rotate", post(keys::keys_rotate))
         .route("/api/v1/keys/{id}/usage", get(analytics::keys_usage))
         .route("/api/v1/analytics/usage", get(analytics::analytics_usage))
+        .route(
+            "/api/v1/keys/{id}/usage/export",
+            get(analytics::keys_usage_export),
+        )
+        .route(
+            "/api/v1/analytics/usage/export",
+            get(analytics::analytics_usage_export),
+        )
         .route("/api/v1/apis", get(apis::apis_list).post(apis::apis_create))
         .route(
             "/api/v1/apis/{id}",

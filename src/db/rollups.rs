@@ -3,7 +3,7 @@
 
 use super::{Db, with_pool};
 use crate::domain::analytics::histogram::BINS;
-use crate::domain::analytics::rollup::{RawEvent, RollupKey, RollupSums};
+use crate::domain::analytics::rollup::{Granularity, RawEvent, RollupKey, RollupSums};
 use sqlx::QueryBuilder;
 use std::sync::LazyLock;
 
@@ -189,6 +189,23 @@ const FAILURES: &str = "CAST(SUM(CASE WHEN code NOT IN ('VALID', 'PREFLIGHT') OR
     THEN requests ELSE 0 END) AS BIGINT), \
     CAST(SUM(CASE WHEN code = 'RATE_LIMIT_EXCEEDED' THEN requests ELSE 0 END) AS BIGINT)";
 
+/// Appends the filter's conditions to `sql` (whose last placeholder is `$after`); returns the
+/// values to bind, in order.
+fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<i64> {
+    let mut binds = Vec::new();
+    for (column, value) in [
+        ("key_id", filter.key_id),
+        ("api_id", filter.api_id),
+        ("owner_user_id", filter.owner_user_id),
+    ] {
+        if let Some(v) = value {
+            binds.push(v);
+            sql.push_str(&format!(" AND {column} = ${}", after + binds.len()));
+        }
+    }
+    binds
+}
+
 /// Sums per bucket of `granularity` in `[from_ms, to_ms)`, oldest first; empty buckets are
 /// absent.
 pub async fn totals(
@@ -206,17 +223,7 @@ pub async fn totals(
         "SELECT bucket_start, {FAILURES}, {sums} FROM usage_rollups \
          WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
     );
-    let mut binds = Vec::new();
-    for (column, value) in [
-        ("key_id", filter.key_id),
-        ("api_id", filter.api_id),
-        ("owner_user_id", filter.owner_user_id),
-    ] {
-        if let Some(v) = value {
-            binds.push(v);
-            sql.push_str(&format!(" AND {column} = ${}", 3 + binds.len()));
-        }
-    }
+    let binds = filter_sql(filter, 3, &mut sql);
     sql.push_str(" GROUP BY bucket_start ORDER BY bucket_start");
     with_pool!(db, |pool| async {
         let mut q = sqlx::query(&sql)
@@ -248,6 +255,72 @@ pub async fn totals(
                 })
             })
             .collect()
+    }
+    .await)
+}
+
+/// Stored rows of `granularity` in `[from_ms, to_ms)` that `filter` admits, one at a time in
+/// `RollupKey` order, into `out` (a closed receiver stops it). One statement, so it reads one
+/// snapshot; rows stream from the database, never all in memory.
+pub async fn export_rows(
+    db: &Db,
+    granularity: Granularity,
+    from_ms: i64,
+    to_ms: i64,
+    filter: &RollupFilter,
+    out: tokio::sync::mpsc::Sender<(RollupKey, RollupSums)>,
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    // Byte order, as Rust compares strings: SQLite's default; PostgreSQL's "C" collation.
+    let bytewise = match db {
+        Db::Sqlite(_) => "",
+        Db::Postgres(_) => " COLLATE \"C\"",
+    };
+    let mut sql = format!(
+        "SELECT bucket_start, key_id, api_id, owner_user_id, endpoint, code, status_class, {} \
+         FROM usage_rollups WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3",
+        sum_columns().collect::<Vec<_>>().join(", ")
+    );
+    let binds = filter_sql(filter, 3, &mut sql);
+    sql.push_str(&format!(
+        " ORDER BY bucket_start, key_id, api_id, owner_user_id, endpoint{bytewise}, code{bytewise}, status_class"
+    ));
+    with_pool!(db, |pool| async {
+        let mut q = sqlx::query(&sql)
+            .bind(granularity.as_str())
+            .bind(from_ms)
+            .bind(to_ms);
+        for v in &binds {
+            q = q.bind(*v);
+        }
+        let mut rows = q.fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            use sqlx::Row;
+            let key = RollupKey {
+                granularity,
+                bucket_start: row.try_get(0)?,
+                key_id: row.try_get(1)?,
+                api_id: row.try_get(2)?,
+                owner_user_id: row.try_get(3)?,
+                endpoint: row.try_get(4)?,
+                code: row.try_get(5)?,
+                status_class: row.try_get(6)?,
+            };
+            let mut sums = RollupSums {
+                requests: row.try_get(7)?,
+                request_bytes: row.try_get(8)?,
+                response_bytes: row.try_get(9)?,
+                latency_sum_us: row.try_get(10)?,
+                ..RollupSums::default()
+            };
+            for i in 0..BINS {
+                sums.latency.0[i] = row.try_get(11 + i)?;
+            }
+            if out.send((key, sums)).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
     }
     .await)
 }

@@ -269,3 +269,156 @@ async fn usage_endpoints_are_in_the_openapi_document() {
     }
     assert!(doc["components"]["schemas"]["UsageReport"].is_object());
 }
+
+async fn export(api: &Api, token: &str, path: &str) -> (reqwest::header::HeaderMap, String) {
+    let res = api.get(path, Some(token)).await;
+    assert_eq!(res.status(), 200, "{path}");
+    let headers = res.headers().clone();
+    (headers, res.text().await.unwrap())
+}
+
+fn column_sum(csv: &str, column: &str) -> i64 {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = header.iter().position(|c| *c == column).unwrap();
+    // Quoted fields in these rows hold no commas before the numeric columns' positions shift,
+    // so rows are read from the right: numbers never need quoting.
+    let from_right = header.len() - i;
+    lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            fields[fields.len() - from_right].parse::<i64>().unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn exports_stream_the_rows_of_stored_and_pending_minutes_once() {
+    let data = KeptData::new("export").await;
+    let server = data.start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let key = create(&api, &alice, json!({"name": "x", "scopes": ["read"]})).await;
+    let id = key["id"].as_i64().unwrap();
+    let plaintext = key["key"].as_str().unwrap().to_string();
+    let call = |endpoint: &str| json!({"key": plaintext, "endpoint": endpoint});
+    verify_code(&api, call("GET /tickets/7")).await;
+    verify_code(&api, call("GET /tickets/8")).await;
+    verify_code(&api, call("=cmd|' /C calc'!A0,\"x\"")).await;
+    server.stop().await; // stores these rollups
+
+    let server = data.start().await;
+    let api = server.api();
+    let alice = api.login("alice@example.com", "long-enough-pw").await.0;
+    verify_code(&api, call("GET /tickets/9")).await;
+    verify_code(&api, json!({"key": "kp_not_a_key"})).await; // nobody's: not in her export
+    verify_code(
+        &api,
+        json!({"key": plaintext, "endpoint": "GET /tickets/10", "scopes": ["admin"]}),
+    )
+    .await; // refused
+    server.state.usage.sync().await; // pending only
+
+    let path = format!("/api/v1/keys/{id}/usage/export?granularity=day&format=json");
+    let (headers, body) = export(&api, &alice, &path).await;
+    assert_eq!(headers["content-type"], "application/json");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with(&format!("attachment; filename=\"keyport-usage-key-{id}-"))
+            && disposition.ends_with(".json\""),
+        "{disposition}"
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let sum = |f: &str| rows.iter().map(|r| r[f].as_i64().unwrap()).sum::<i64>();
+    assert_eq!((sum("requests"), sum("errors")), (5, 1), "{body}");
+    let mut keys: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}|{}|{}", r["bucket_start"], r["endpoint"], r["code"]))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        n,
+        "a stored and a pending part of a row come out as one row"
+    );
+    let tickets = rows
+        .iter()
+        .find(|r| r["endpoint"] == "GET /tickets/{id}" && r["code"] == "VALID")
+        .unwrap();
+    assert_eq!(tickets["requests"], 3, "ids folded into the route");
+    assert_eq!(tickets["key_id"], id);
+
+    let (headers, csv) = export(
+        &api,
+        &alice,
+        &format!("/api/v1/keys/{id}/usage/export?granularity=day"),
+    )
+    .await;
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.starts_with("bucket_start,key_id,api_id,owner_user_id,endpoint,code,"));
+    assert!(
+        csv.contains(",\"'=cmd|' /C calc'!A0,\"\"x\"\"\",VALID,"),
+        "a formula is defused and quoted: {csv}"
+    );
+    assert_eq!(column_sum(&csv, "requests"), 5);
+    assert_eq!(column_sum(&csv, "errors"), 1);
+
+    // Everyone's export is the caller's own for users, everything for admins.
+    let bob = user_token(&api, "bob@example.com").await;
+    let (_, mine) = export(&api, &bob, "/api/v1/analytics/usage/export?format=json").await;
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&mine)
+            .unwrap()
+            .len(),
+        0
+    );
+    let admin = admin_token(&api).await;
+    let (headers, all) = export(&api, &admin, "/api/v1/analytics/usage/export").await;
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("keyport-usage-all-")
+    );
+    assert_eq!(
+        column_sum(&all, "requests"),
+        6,
+        "the unknown key's call too"
+    );
+}
+
+#[tokio::test]
+async fn bad_exports_get_clear_errors_and_others_keys_stay_hidden() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let bob = user_token(&api, "bob@example.com").await;
+    let key = create(&api, &alice, json!({"name": "a"})).await;
+    let id = key["id"].as_i64().unwrap();
+    let res = api
+        .get(&format!("/api/v1/keys/{id}/usage/export"), None)
+        .await;
+    expect_error(res, 401, "UNAUTHORIZED").await;
+    for path in [
+        format!("/api/v1/keys/{id}/usage/export"),
+        format!("/api/v1/analytics/usage/export?key_id={id}"),
+    ] {
+        expect_error(api.get(&path, Some(&bob)).await, 404, "NOT_FOUND").await;
+    }
+    for (query, field) in [
+        ("format=xml", "query.format"),
+        ("format=csv&granularity=fortnight", "query.granularity"),
+        ("from=%3Cscript%3E", "query.from"),
+    ] {
+        for path in [
+            format!("/api/v1/keys/{id}/usage/export?{query}"),
+            format!("/api/v1/analytics/usage/export?{query}"),
+        ] {
+            let body =
+                expect_error(api.get(&path, Some(&alice)).await, 422, "VALIDATION_ERROR").await;
+            assert_eq!(body["errors"][0]["field"], field, "{path}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Usage analytics: rollups of raw usage events, and the queries answered from them.
 
+pub mod export;
 pub mod histogram;
 pub mod pending;
 pub mod query;
@@ -46,15 +47,14 @@ pub async fn recover(db: &Db, until_ms: i64) -> AppResult<usize> {
     Ok(counted)
 }
 
-/// A key's usage, for its owner (and admins); others' keys answer NOT_FOUND.
-pub async fn key_usage(
+/// What a key's usage report or export covers: checked range, key visible to the actor.
+async fn key_scope(
     ctx: &crate::domain::keys::KeyContext<'_>,
-    pending: &pending::PendingRollups,
     actor: &crate::domain::keys::Actor,
     id: crate::app::types::KeyId,
     q: &query::RangeQuery,
     now: crate::domain::Timestamp,
-) -> AppResult<crate::app::usage_types::UsageReport> {
+) -> AppResult<(query::Range, db::rollups::RollupFilter)> {
     let mut v = crate::error::Validator::default();
     let range = query::range_of(&mut v, q, now);
     v.finish()?;
@@ -63,20 +63,17 @@ pub async fn key_usage(
         key_id: Some(id.0),
         ..Default::default()
     };
-    match range {
-        Some(r) => query::report(ctx.db, pending, r, &filter).await,
-        None => Err(crate::error::AppError::internal()),
-    }
+    Ok((range.ok_or_else(crate::error::AppError::internal)?, filter))
 }
 
-/// Usage of the caller's own keys (admins: everyone's), optionally of one key or API.
-pub async fn usage(
+/// What a usage report or export covers: the caller's own keys (admins: everyone's),
+/// optionally one key or API.
+async fn usage_scope(
     ctx: &crate::domain::keys::KeyContext<'_>,
-    pending: &pending::PendingRollups,
     actor: &crate::domain::keys::Actor,
     q: &query::UsageQuery,
     now: crate::domain::Timestamp,
-) -> AppResult<crate::app::usage_types::UsageReport> {
+) -> AppResult<(query::Range, db::rollups::RollupFilter)> {
     let mut v = crate::error::Validator::default();
     let range = query::range_of(&mut v, &q.range(), now);
     v.finish()?;
@@ -88,10 +85,84 @@ pub async fn usage(
         api_id: q.api_id,
         owner_user_id: (!actor.user.role.is_admin()).then_some(actor.user.id.0),
     };
-    match range {
-        Some(r) => query::report(ctx.db, pending, r, &filter).await,
-        None => Err(crate::error::AppError::internal()),
-    }
+    Ok((range.ok_or_else(crate::error::AppError::internal)?, filter))
+}
+
+/// A key's usage, for its owner (and admins); others' keys answer NOT_FOUND.
+pub async fn key_usage(
+    ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
+    actor: &crate::domain::keys::Actor,
+    id: crate::app::types::KeyId,
+    q: &query::RangeQuery,
+    now: crate::domain::Timestamp,
+) -> AppResult<crate::app::usage_types::UsageReport> {
+    let (range, filter) = key_scope(ctx, actor, id, q, now).await?;
+    query::report(ctx.db, pending, range, &filter).await
+}
+
+/// Usage of the caller's own keys (admins: everyone's), optionally of one key or API.
+pub async fn usage(
+    ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
+    actor: &crate::domain::keys::Actor,
+    q: &query::UsageQuery,
+    now: crate::domain::Timestamp,
+) -> AppResult<crate::app::usage_types::UsageReport> {
+    let (range, filter) = usage_scope(ctx, actor, q, now).await?;
+    query::report(ctx.db, pending, range, &filter).await
+}
+
+/// A started export: its format and range, and the body's chunks as they come.
+pub struct Export {
+    pub format: export::ExportFormat,
+    pub range: query::Range,
+    pub body: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+}
+
+fn export_format(text: Option<&str>) -> AppResult<export::ExportFormat> {
+    let format = export::ExportFormat::parse(text);
+    let mut v = crate::error::Validator::default();
+    v.check(format.is_some(), "query.format", "must be csv or json");
+    v.finish()?;
+    format.ok_or_else(crate::error::AppError::internal)
+}
+
+/// A key's usage rows, streamed as CSV or JSON.
+pub async fn key_export(
+    ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
+    actor: &crate::domain::keys::Actor,
+    id: crate::app::types::KeyId,
+    q: &query::KeyExportQuery,
+    now: crate::domain::Timestamp,
+) -> AppResult<Export> {
+    let format = export_format(q.format.as_deref())?;
+    let (range, filter) = key_scope(ctx, actor, id, &q.range(), now).await?;
+    let body = export::stream(ctx.db, pending, range, filter, format).await;
+    Ok(Export {
+        format,
+        range,
+        body,
+    })
+}
+
+/// Usage rows of the caller's keys (admins: all), streamed as CSV or JSON.
+pub async fn usage_export(
+    ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
+    actor: &crate::domain::keys::Actor,
+    q: &query::UsageExportQuery,
+    now: crate::domain::Timestamp,
+) -> AppResult<Export> {
+    let format = export_format(q.format.as_deref())?;
+    let (range, filter) = usage_scope(ctx, actor, &q.usage(), now).await?;
+    let body = export::stream(ctx.db, pending, range, filter, format).await;
+    Ok(Export {
+        format,
+        range,
+        body,
+    })
 }
 
 #[cfg(test)]

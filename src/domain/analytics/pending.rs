@@ -11,8 +11,8 @@ use super::rollup::{Fact, Granularity, RollupKey, RollupSums, is_failure, with_c
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use tokio::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedRwLockReadGuard, RwLock, RwLockReadGuard};
 
 type Rows = BTreeMap<RollupKey, RollupSums>;
 
@@ -21,7 +21,7 @@ pub struct PendingRollups {
     rows: Mutex<Buffers>,
     /// Held shared by a report while it reads stored and pending rows, and exclusively by a
     /// flush while it stores rows and forgets them: a report sees each row exactly once.
-    gate: RwLock<()>,
+    gate: Arc<RwLock<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +127,33 @@ impl PendingRollups {
     /// Holds flushes off while a report reads stored rows and then [`Self::totals`].
     pub async fn reading(&self) -> RwLockReadGuard<'_, ()> {
         self.gate.read().await
+    }
+
+    /// [`Self::reading`] for a task that outlives the borrow (a streamed export).
+    pub async fn reading_owned(&self) -> OwnedRwLockReadGuard<()> {
+        self.gate.clone().read_owned().await
+    }
+
+    /// Pending rows in `[from_ms, to_ms)` that `filter` admits, widened to `granularity`, in
+    /// key order (the order of `db::rollups::export_rows`).
+    pub fn rows(
+        &self,
+        granularity: Granularity,
+        from_ms: i64,
+        to_ms: i64,
+        filter: &RollupFilter,
+    ) -> Vec<(RollupKey, RollupSums)> {
+        let Ok(b) = self.rows.lock() else {
+            return Vec::new();
+        };
+        let mut out: Rows = BTreeMap::new();
+        for (k, s) in b.visible() {
+            let key = k.at(granularity);
+            if (from_ms..to_ms).contains(&key.bucket_start) && filter.admits(&key) {
+                out.entry(key).or_default().add(s);
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// Pending sums per bucket of `granularity` in `[from_ms, to_ms)`, as

@@ -38,6 +38,60 @@ pub struct UsageQuery {
     pub api_id: Option<i64>,
 }
 
+/// `?format&from&to&granularity` of `GET /keys/{id}/usage/export`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyExportQuery {
+    /// csv (default) or json.
+    pub format: Option<String>,
+    /// RFC 3339; default: 24 hours before `to`.
+    pub from: Option<String>,
+    /// RFC 3339; default: now.
+    pub to: Option<String>,
+    /// minute, hour or day; default: minute up to 6 hours, hour up to 14 days, else day.
+    pub granularity: Option<String>,
+}
+
+/// `?format&from&to&granularity&key_id&api_id` of `GET /analytics/usage/export`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageExportQuery {
+    /// csv (default) or json.
+    pub format: Option<String>,
+    /// RFC 3339; default: 24 hours before `to`.
+    pub from: Option<String>,
+    /// RFC 3339; default: now.
+    pub to: Option<String>,
+    /// minute, hour or day; default: minute up to 6 hours, hour up to 14 days, else day.
+    pub granularity: Option<String>,
+    /// Only this key's traffic (a key you may see).
+    pub key_id: Option<i64>,
+    /// Only calls to this API through the gateway.
+    pub api_id: Option<i64>,
+}
+
+impl KeyExportQuery {
+    pub fn range(&self) -> RangeQuery {
+        RangeQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            granularity: self.granularity.clone(),
+        }
+    }
+}
+
+impl UsageExportQuery {
+    pub fn usage(&self) -> UsageQuery {
+        UsageQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            granularity: self.granularity.clone(),
+            key_id: self.key_id,
+            api_id: self.api_id,
+        }
+    }
+}
+
 impl UsageQuery {
     pub fn range(&self) -> RangeQuery {
         RangeQuery {
