@@ -28,6 +28,7 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                         <ul>
                             <NavLink href="/dashboard" label="Dashboard"/>
                             <NavLink href="/keys" label="API keys"/>
+                            <NavLink href="/usage" label="Usage"/>
                             <NavLink href="/apis" label="APIs"/>
                             <NavLink href="/docs" label="Docs"/>
                             <NavLink href="/account" label="Account"/>

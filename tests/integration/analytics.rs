@@ -422,3 +422,101 @@ async fn bad_exports_get_clear_errors_and_others_keys_stay_hidden() {
         }
     }
 }
+
+async fn portal_sign_in(server: &TestServer, email: &str) -> Browser {
+    let browser = server.browser();
+    let res = browser
+        .form(
+            "/sfn/login",
+            &[("email", email), ("password", "long-enough-pw")],
+        )
+        .await;
+    assert_eq!(res.status(), 302, "sign in {email}");
+    browser
+}
+
+#[tokio::test]
+async fn the_usage_page_shows_the_range_in_the_url_without_javascript() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let bobs = user_token(&api, "bob@example.com").await;
+    let key = create(&api, &alice, json!({"name": "a", "scopes": ["read"]})).await;
+    let bob_key = create(&api, &bobs, json!({"name": "b"})).await;
+    let plaintext = key["key"].as_str().unwrap();
+    for _ in 0..3 {
+        code_of(&api, plaintext).await;
+    }
+    verify_code(&api, json!({"key": plaintext, "scopes": ["write"]})).await;
+    server.state.usage.sync().await;
+
+    let res = server.browser().get("/usage").await;
+    assert_eq!(res.status(), 302, "signed out: to the sign-in page");
+    let browser = portal_sign_in(&server, "alice@example.com").await;
+    let page = browser.get("/usage?range=1h").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("All of your keys"));
+    assert!(
+        html.contains(r#"href="/usage?range=1h" aria-current="page""#),
+        "the preset is marked"
+    );
+    assert!(html.contains("by minute"), "an hour comes in minutes");
+    let stat = |label: &str| {
+        let at = html
+            .find(&format!(">{label}<"))
+            .unwrap_or_else(|| panic!("{label}"));
+        let rest = &html[at..];
+        let v = rest.find("stat-value\">").unwrap() + "stat-value\">".len();
+        rest[v..rest[v..].find('<').unwrap() + v].to_string()
+    };
+    assert_eq!(stat("Requests"), "4");
+    assert_eq!(stat("Errors"), "1");
+    assert!(html.contains("<table"), "the table a chart stands on");
+
+    // One key, and a custom range typed into the form (UTC).
+    let id = key["id"].as_i64().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let from = (now - time::Duration::hours(2)).format(&fmt).unwrap();
+    let to = (now + time::Duration::minutes(2)).format(&fmt).unwrap();
+    let html = browser
+        .get(&format!("/usage?key={id}&from={from}&to={to}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("Key #{id}")));
+    assert!(
+        html.contains(&format!(r#"name="key" value="{id}""#)),
+        "the form keeps the key"
+    );
+    assert!(!html.contains(r#"aria-current="page">Last hour"#));
+
+    // Nonsense ranges and other people's keys are told, not shown.
+    let html = browser
+        .get("/usage?from=%3Cscript%3Ealert(1)%3C/script%3E")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("role=\"alert\""));
+    assert!(!html.contains("<script>alert(1)"));
+    let html = browser
+        .get(&format!("/usage?key={}", bob_key["id"]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("role=\"alert\""));
+    assert!(!html.contains("stat-value"));
+
+    // A quiet range has an empty state, not an empty table.
+    let html = browser
+        .get("/usage?from=2026-01-01T00:00&to=2026-01-01T01:00")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No requests in this range"));
+}

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod home;
 pub mod keys;
 pub mod policies;
+pub mod usage;
 
 use super::server_fns::{current_user, redirect};
 use super::types::User;

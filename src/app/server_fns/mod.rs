@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod keys;
 pub mod policies;
 pub mod traffic_form;
+pub mod usage;
 
 use super::types::User;
 

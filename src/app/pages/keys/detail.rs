@@ -134,7 +134,10 @@ fn KeyView(key: ApiKey, writable: bool) -> impl IntoView {
                 <h1>{key.name.clone()}" "{status_badge(key.status)}</h1>
                 <p class="subtitle mono">{masked(&key)}</p>
             </div>
-            <div class="actions"><a class="btn btn-ghost" href="/keys">"← All keys"</a></div>
+            <div class="actions">
+                <a class="btn btn-ghost" href=format!("/usage?key={}", key.id.0)>"Usage"</a>
+                <a class="btn btn-ghost" href="/keys">"← All keys"</a>
+            </div>
         </div>
         <FormError error=error/>
         <div class="grid">

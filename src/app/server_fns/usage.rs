@@ -1,0 +1,74 @@
+//! The usage page's server function: the same domain call as GET /api/v1/analytics/usage.
+
+use crate::app::usage_types::UsageReport;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The range presets of the page's picker, as `?range=`.
+pub const PRESETS: [(&str, &str); 4] = [
+    ("1h", "Last hour"),
+    ("24h", "24 hours"),
+    ("7d", "7 days"),
+    ("30d", "30 days"),
+];
+
+#[cfg(feature = "ssr")]
+mod edge {
+    pub use crate::app::server_fns::ctx::{actor, now};
+
+    /// `?range=` preset → RFC 3339 `from`; unknown presets are the default (24 hours).
+    pub fn preset_from(range: &str, now: time::OffsetDateTime) -> String {
+        let back = match range {
+            "1h" => time::Duration::hours(1),
+            "7d" => time::Duration::days(7),
+            "30d" => time::Duration::days(30),
+            _ => time::Duration::hours(24),
+        };
+        (now - back)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+
+    /// A `datetime-local` field (`2026-11-23T10:00`, read as UTC) or RFC 3339 → RFC 3339;
+    /// anything else is passed on for the domain to refuse with a field error.
+    pub fn custom_time(text: &str) -> Option<String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        match time::PrimitiveDateTime::parse(text, &local) {
+            Ok(t) => t
+                .assume_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok(),
+            Err(_) => Some(text.to_string()),
+        }
+    }
+}
+
+/// Usage of the caller's keys (admins: all) over a preset range, or `from`–`to` when given,
+/// optionally of one key.
+#[server(prefix = "/sfn", endpoint = "load_usage")]
+pub async fn load_usage(
+    range: String,
+    from: String,
+    to: String,
+    key: Option<i64>,
+) -> Result<UsageReport, AppError> {
+    use crate::domain::analytics::query::UsageQuery;
+    let (state, actor) = edge::actor()?;
+    let now = edge::now();
+    let custom = edge::custom_time(&from);
+    let query = UsageQuery {
+        from: custom
+            .clone()
+            .or_else(|| Some(edge::preset_from(&range, now))),
+        to: custom.and_then(|_| edge::custom_time(&to)),
+        granularity: None,
+        key_id: key,
+        api_id: None,
+    };
+    crate::domain::analytics::usage(&state.key_ctx(), state.usage.pending(), &actor, &query, now)
+        .await
+}
