@@ -73,8 +73,8 @@ impl PendingRollups {
     }
 
     /// Stores every row of a minute that starts before `before_ms` (late events for old
-    /// minutes included) and moves the stored mark up to `mark_ms`. On failure the rows stay
-    /// pending for the next try.
+    /// minutes included) and moves the stored mark up to `mark_ms`; with no such rows, does
+    /// nothing. On failure the rows stay pending for the next try.
     pub async fn flush(
         &self,
         db: &Db,
@@ -87,6 +87,11 @@ impl PendingRollups {
             };
             let later = b.open.split_off(&RollupKey::first_of_minute(before_ms));
             let ready = std::mem::replace(&mut b.open, later);
+            if ready.is_empty() {
+                // Nothing ended: no write (the writer asks every second). The mark stays where
+                // the last stored minute put it, which is still true.
+                return Ok(Flushed::default());
+            }
             b.storing = ready.clone();
             ready
         };

@@ -193,8 +193,12 @@ async fn a_crashed_writers_events_are_summed_again_at_start_and_only_once() {
 async fn the_mark_only_moves_forward() {
     let t = TempDb::new().await;
     let pending = PendingRollups::default();
-    pending.flush(&t.db, 0, 5_000).await.unwrap();
-    pending.flush(&t.db, 0, 3_000).await.unwrap();
+    let mut rng = Rng(8);
+    let events = random_events(&mut rng, 2, 0);
+    pending.add(events[..1].iter().map(Into::into));
+    pending.flush(&t.db, i64::MAX, 5_000).await.unwrap();
+    pending.add(events[1..].iter().map(Into::into));
+    pending.flush(&t.db, i64::MAX, 3_000).await.unwrap();
     assert_eq!(
         crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
         5_000
