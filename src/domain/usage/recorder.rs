@@ -340,6 +340,7 @@ impl Output<'_> {
         loop {
             match db::usage::insert_batch(self.db, batch).await {
                 Ok(()) => {
+                    let stored = batch.len() as u64;
                     // Summing is CPU work: off the runtime's threads, which serve requests.
                     let pending = Arc::clone(self.pending);
                     let events = std::mem::take(batch);
@@ -355,7 +356,7 @@ impl Output<'_> {
                             tracing::error!(error = %e, "counting usage events in rollups failed")
                         }
                     }
-                    self.counters.written.fetch_add(batch.len() as u64, Relaxed);
+                    self.counters.written.fetch_add(stored, Relaxed);
                     break;
                 }
                 Err(e) => {
