@@ -11,6 +11,7 @@ use super::rollup::{Fact, Granularity, RollupKey, RollupSums, is_failure, with_c
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock, RwLockReadGuard};
 
@@ -22,6 +23,8 @@ pub struct PendingRollups {
     /// Held shared by a report while it reads stored and pending rows, and exclusively by a
     /// flush while it stores rows and forgets them: a report sees each row exactly once.
     gate: Arc<RwLock<()>>,
+    /// The latest event time counted, plus one (0 before any): see [`Self::counted_before`].
+    latest_end: AtomicI64,
 }
 
 #[derive(Debug, Default)]
@@ -57,10 +60,24 @@ impl PendingRollups {
     pub fn add<'a>(&self, facts: impl IntoIterator<Item = Fact<'a>>) {
         // Keys are built outside the lock: route folding allocates.
         let mut rows = Rows::new();
-        super::rollup::add_minutes(&mut rows, facts);
+        let mut latest = i64::MIN;
+        super::rollup::add_minutes(
+            &mut rows,
+            facts.into_iter().inspect(|f| latest = latest.max(f.at_ms)),
+        );
         if let Ok(mut b) = self.rows.lock() {
             merge(&mut b.open, rows);
         }
+        self.latest_end.fetch_max(latest.saturating_add(1), Relaxed);
+    }
+
+    /// A mark for a writer that stops: every event it counted is before it, and so is every
+    /// event before `now_ms` (the writer stores all it was given). The stored mark is
+    /// exclusive (recovery sums events at or after it), so an event stamped in the very
+    /// millisecond the writer stops must be before the mark, not on it, or the next start
+    /// would count it a second time.
+    pub fn counted_before(&self, now_ms: i64) -> i64 {
+        now_ms.saturating_add(1).max(self.latest_end.load(Relaxed))
     }
 
     /// Minute rows waiting (for the system dashboard and tests).

@@ -290,7 +290,8 @@ impl UsageWriter {
         out.write(&mut batch, &rx).await;
         report_drops(&counters, &mut dropped_seen);
         // Everything counted so far, open minutes included: the next start begins after it.
-        out.store_rollups(i64::MAX, wall_clock_ms()).await;
+        out.store_rollups(i64::MAX, pending.counted_before(wall_clock_ms()))
+            .await;
         tracing::info!(
             recorded = counters.recorded.load(Relaxed),
             written = counters.written.load(Relaxed),
