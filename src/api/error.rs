@@ -112,8 +112,10 @@ fn from_status(status: StatusCode) -> AppError {
 /// the contract's body too; it touches only /api paths.
 pub async fn envelope(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    // /metrics is read by machines too: its refusals are the contract's JSON.
-    if !(path == "/api" || path.starts_with("/api/") || path == "/metrics") {
+    // /metrics and the usage page's live stream are read by programs too: their refusals are
+    // the contract's JSON.
+    if !(path == "/api" || path.starts_with("/api/") || path == "/metrics" || path == "/usage/live")
+    {
         return next.run(req).await;
     }
     // Cheap handles only; the strings are made when there is an error to render.

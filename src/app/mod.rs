@@ -1,5 +1,7 @@
 //! The portal: server-rendered pages; only islands (src/app/islands) run in the browser.
 
+#[cfg(feature = "ssr")]
+pub mod charts;
 pub mod components;
 pub mod format;
 pub mod islands;

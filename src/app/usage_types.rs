@@ -43,3 +43,30 @@ pub struct UsageReport {
     /// All buckets together (its `start` is `from`).
     pub total: UsageBucket,
 }
+
+/// The usage page's charts as ECharts options (JSON, built on the server with charming).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageCharts {
+    /// Requests per bucket, stacked by outcome, with the error rate on a second axis.
+    pub requests: String,
+    /// p50, p95 and p99 latency per bucket.
+    pub latency: String,
+}
+
+/// What the usage page shows: the report and its charts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageView {
+    pub report: UsageReport,
+    pub charts: UsageCharts,
+}
+
+/// One live update of the usage page's charts (a server-sent event).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageLive {
+    pub charts: UsageCharts,
+    pub requests: i64,
+    pub errors: i64,
+    /// When the figures were read (UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}

@@ -1,5 +1,6 @@
 //! Assembly: state, router, layers, and serving with graceful shutdown.
 
+mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod portal_auth;
@@ -129,6 +130,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         setup_done: Arc::new(std::sync::atomic::AtomicBool::new(setup_done)),
         usage,
         metrics: Arc::new(metrics::Metrics::default()),
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
     })
 }
 
@@ -162,6 +164,7 @@ pub fn router(state: AppState) -> Router {
                 move || shell((*options).clone())
             },
         )
+        .route("/usage/live", get(live::usage_live))
         .route(
             &format!("{SERVER_FN_PREFIX}/{{*fn_name}}"),
             get(server_fn_handler).post(server_fn_handler),
@@ -284,13 +287,17 @@ pub async fn serve(
     let db = state.db.clone();
     let traffic = state.traffic.clone();
     let usage = state.usage.clone();
+    let stopping = state.stopping.clone();
     let jobs = crate::jobs::spawn(state.clone());
     let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    })
     .await?;
     jobs.stop().await;
     let failed = traffic.settle_all(&db).await;

@@ -34,6 +34,9 @@ pub struct AppState {
     pub usage: crate::domain::usage::UsageRecorder,
     /// Requests, verifications and job runs counted for `/metrics` and the system dashboard.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Turns true when the server starts to stop: long-lived responses (live updates) end
+    /// then, or graceful shutdown would wait for them.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -62,6 +65,13 @@ impl AppState {
             db: &self.db,
             directory: &self.apis,
         }
+    }
+
+    /// Resolves once the server has started to stop.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        // Err only if the sender is gone, which the state itself holds: never.
+        let _ = stopping.wait_for(|s| *s).await;
     }
 
     pub fn setup_done(&self) -> bool {

@@ -423,7 +423,16 @@ async fn bad_exports_get_clear_errors_and_others_keys_stay_hidden() {
     }
 }
 
-async fn portal_sign_in(server: &TestServer, email: &str) -> Browser {
+/// Alice's key (scope `read`) and Bob's, for pages that must show one and not the other.
+pub async fn alice_and_bob_keys(api: &Api) -> (Value, Value) {
+    let alice = user_token(api, "alice@example.com").await;
+    let bobs = user_token(api, "bob@example.com").await;
+    let key = create(api, &alice, json!({"name": "a", "scopes": ["read"]})).await;
+    let bob_key = create(api, &bobs, json!({"name": "b"})).await;
+    (key, bob_key)
+}
+
+pub async fn portal_sign_in(server: &TestServer, email: &str) -> Browser {
     let browser = server.browser();
     let res = browser
         .form(
@@ -439,10 +448,7 @@ async fn portal_sign_in(server: &TestServer, email: &str) -> Browser {
 async fn the_usage_page_shows_the_range_in_the_url_without_javascript() {
     let server = TestServer::start().await;
     let api = server.api();
-    let alice = user_token(&api, "alice@example.com").await;
-    let bobs = user_token(&api, "bob@example.com").await;
-    let key = create(&api, &alice, json!({"name": "a", "scopes": ["read"]})).await;
-    let bob_key = create(&api, &bobs, json!({"name": "b"})).await;
+    let (key, bob_key) = alice_and_bob_keys(&api).await;
     let plaintext = key["key"].as_str().unwrap();
     for _ in 0..3 {
         code_of(&api, plaintext).await;
@@ -473,6 +479,21 @@ async fn the_usage_page_shows_the_range_in_the_url_without_javascript() {
     assert_eq!(stat("Requests"), "4");
     assert_eq!(stat("Errors"), "1");
     assert!(html.contains("<table"), "the table a chart stands on");
+    // The charts: ECharts from this server, the options in the island's props, live updates.
+    assert!(html.contains(r#"src="/vendor/echarts/echarts.min.js""#));
+    assert!(html.contains(r#"id="chart-requests""#) && html.contains(r#"id="chart-latency""#));
+    assert!(
+        html.contains("Succeeded") && html.contains("p95"),
+        "chart options"
+    );
+    assert!(
+        html.contains("/usage/live?range=1h"),
+        "live updates for a rolling range"
+    );
+    assert!(
+        html.contains("Charts need JavaScript"),
+        "and a word for browsers without it"
+    );
 
     // One key, and a custom range typed into the form (UTC).
     let id = key["id"].as_i64().unwrap();
@@ -492,6 +513,10 @@ async fn the_usage_page_shows_the_range_in_the_url_without_javascript() {
         "the form keeps the key"
     );
     assert!(!html.contains(r#"aria-current="page">Last hour"#));
+    assert!(
+        !html.contains("/usage/live"),
+        "a range with an end is not followed live"
+    );
 
     // Nonsense ranges and other people's keys are told, not shown.
     let html = browser

@@ -346,7 +346,7 @@ pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
     assert!(
         body["path"]
             .as_str()
-            .is_some_and(|p| p == "/api" || p.starts_with("/api/")),
+            .is_some_and(|p| p == "/api" || p.starts_with("/api/") || p == "/usage/live"),
         "path in {body}"
     );
     assert!(

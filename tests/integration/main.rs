@@ -16,3 +16,4 @@ mod portal;
 mod traffic;
 mod upstream;
 mod usage;
+mod usage_live;

@@ -2,3 +2,4 @@
 
 pub mod copy;
 pub mod password;
+pub mod usage_charts;

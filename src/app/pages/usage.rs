@@ -4,9 +4,10 @@
 use super::signed_in_user;
 use crate::app::components::{PageHeader, Stat};
 use crate::app::format;
+use crate::app::islands::usage_charts::{ECHARTS_SCRIPT_ID, UsageCharts};
 use crate::app::layout::Shell;
 use crate::app::server_fns::usage::{PRESETS, load_usage};
-use crate::app::usage_types::{UsageBucket, UsageReport};
+use crate::app::usage_types::{UsageBucket, UsageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -31,6 +32,19 @@ impl Selection {
             Some(k) => format!("/usage?range={preset}&key={k}"),
             None => format!("/usage?range={preset}"),
         }
+    }
+
+    /// Live updates are for ranges that end now (the presets); a custom range has ended, or
+    /// will be read again on reload.
+    fn live_url(&self) -> Option<String> {
+        if self.is_custom() {
+            return None;
+        }
+        let range = format::url_encode(&self.range, false);
+        Some(match self.key {
+            Some(k) => format!("/usage/live?range={range}&key={k}"),
+            None => format!("/usage/live?range={range}"),
+        })
     }
 }
 
@@ -61,9 +75,10 @@ pub fn UsagePage() -> impl IntoView {
         <Shell user=Some(user)>
             <PageHeader title="Usage" subtitle=subtitle/>
             <RangePicker sel=sel.clone()/>
+            <script id=ECHARTS_SCRIPT_ID src="/vendor/echarts/echarts.min.js" defer></script>
             <Suspense fallback=|| view! { <p class="muted">"Loading usage…"</p> }>
                 {move || report.get().map(|result| match result {
-                    Ok(r) => view! { <UsageBody report=r/> }.into_any(),
+                    Ok(data) => view! { <UsageBody data live=sel.live_url()/> }.into_any(),
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.detail}</div> }.into_any(),
                 })}
             </Suspense>
@@ -112,7 +127,8 @@ fn percent(part: i64, whole: i64) -> String {
 }
 
 #[component]
-fn UsageBody(report: UsageReport) -> impl IntoView {
+fn UsageBody(data: UsageView, live: Option<String>) -> impl IntoView {
+    let UsageView { report, charts } = data;
     let t = report.total.clone();
     let range = format!(
         "{} – {} (by {})",
@@ -136,6 +152,10 @@ fn UsageBody(report: UsageReport) -> impl IntoView {
                 <Stat label="Rate limited" value=t.rate_limited.to_string()/>
                 <Stat label="Latency p95" value=ms(t.p95_latency_ms) hint=format!("p50 {}, p99 {}", ms(t.p50_latency_ms), ms(t.p99_latency_ms))/>
             </div>
+        </section>
+        <section class="card" aria-labelledby="usage-charts">
+            <h2 id="usage-charts">"Charts"</h2>
+            <UsageCharts requests=charts.requests latency=charts.latency live=live/>
         </section>
         <section class="card" aria-labelledby="usage-buckets">
             <h2 id="usage-buckets">"Over time"</h2>

@@ -1,6 +1,6 @@
 //! The usage page's server function: the same domain call as GET /api/v1/analytics/usage.
 
-use crate::app::usage_types::UsageReport;
+use crate::app::usage_types::UsageView;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -13,8 +13,28 @@ pub const PRESETS: [(&str, &str); 4] = [
 ];
 
 #[cfg(feature = "ssr")]
-mod edge {
+pub mod edge {
     pub use crate::app::server_fns::ctx::{actor, now};
+    use crate::domain::analytics::query::UsageQuery;
+
+    /// The page's `?range=&from=&to=&key=` as the domain's query (the live updates read the
+    /// same): a custom `from` wins over the preset.
+    pub fn page_query(
+        range: &str,
+        from: &str,
+        to: &str,
+        key: Option<i64>,
+        now: time::OffsetDateTime,
+    ) -> UsageQuery {
+        let custom = custom_time(from);
+        UsageQuery {
+            from: custom.clone().or_else(|| Some(preset_from(range, now))),
+            to: custom.and_then(|_| custom_time(to)),
+            granularity: None,
+            key_id: key,
+            api_id: None,
+        }
+    }
 
     /// `?range=` preset → RFC 3339 `from`; unknown presets are the default (24 hours).
     pub fn preset_from(range: &str, now: time::OffsetDateTime) -> String {
@@ -48,27 +68,27 @@ mod edge {
 }
 
 /// Usage of the caller's keys (admins: all) over a preset range, or `from`–`to` when given,
-/// optionally of one key.
+/// optionally of one key, with its charts.
 #[server(prefix = "/sfn", endpoint = "load_usage")]
 pub async fn load_usage(
     range: String,
     from: String,
     to: String,
     key: Option<i64>,
-) -> Result<UsageReport, AppError> {
-    use crate::domain::analytics::query::UsageQuery;
+) -> Result<UsageView, AppError> {
     let (state, actor) = edge::actor()?;
     let now = edge::now();
-    let custom = edge::custom_time(&from);
-    let query = UsageQuery {
-        from: custom
-            .clone()
-            .or_else(|| Some(edge::preset_from(&range, now))),
-        to: custom.and_then(|_| edge::custom_time(&to)),
-        granularity: None,
-        key_id: key,
-        api_id: None,
-    };
-    crate::domain::analytics::usage(&state.key_ctx(), state.usage.pending(), &actor, &query, now)
-        .await
+    let query = edge::page_query(&range, &from, &to, key, now);
+    let report = crate::domain::analytics::usage(
+        &state.key_ctx(),
+        state.usage.pending(),
+        &actor,
+        &query,
+        now,
+    )
+    .await?;
+    Ok(UsageView {
+        charts: crate::app::charts::usage_charts(&report),
+        report,
+    })
 }

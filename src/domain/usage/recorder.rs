@@ -15,7 +15,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering::Relaxed},
 };
 use std::time::Duration;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 /// How the queue and its writer behave.
@@ -111,6 +111,7 @@ struct Inner {
     stop: Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>,
     /// Asks the writer to store what is queued now; it answers on the sender.
     sync: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    changes: Arc<watch::Sender<u64>>,
 }
 
 /// The writer's half, until [`UsageWriter::start`] spawns it.
@@ -122,6 +123,7 @@ pub struct UsageWriter {
     done: oneshot::Sender<()>,
     counters: Arc<Counters>,
     pending: Arc<PendingRollups>,
+    changes: Arc<watch::Sender<u64>>,
     settings: UsageSettings,
 }
 
@@ -141,6 +143,7 @@ impl UsageRecorder {
         let (done_tx, done_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
         let pending = Arc::new(PendingRollups::default());
+        let changes = Arc::new(watch::Sender::new(0));
         let recorder = Self {
             inner: Arc::new(Inner {
                 tx,
@@ -148,6 +151,7 @@ impl UsageRecorder {
                 pending: pending.clone(),
                 stop: Mutex::new(Some((stop_tx, done_rx))),
                 sync: sync_tx,
+                changes: changes.clone(),
             }),
         };
         let writer = UsageWriter {
@@ -157,6 +161,7 @@ impl UsageRecorder {
             done: done_tx,
             counters,
             pending,
+            changes,
             settings,
         };
         (recorder, writer)
@@ -182,6 +187,12 @@ impl UsageRecorder {
         if self.inner.sync.send(ack).is_ok() {
             let _ = done.await;
         }
+    }
+
+    /// Moves on each time stored events are counted in the rollups (a batch, not an event):
+    /// live views wait on it instead of polling.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
     }
 
     /// Rollup rows of stored events not stored themselves yet (reports add them).
@@ -229,12 +240,14 @@ impl UsageWriter {
             done,
             counters,
             pending,
+            changes,
             settings,
         } = self;
         let out = Output {
             db: &db,
             counters: &counters,
             pending: &pending,
+            changes: &changes,
             settings: &settings,
         };
         let mut rollup_tick = tokio::time::interval(Duration::from_secs(1));
@@ -318,6 +331,7 @@ struct Output<'a> {
     db: &'a Db,
     counters: &'a Counters,
     pending: &'a Arc<PendingRollups>,
+    changes: &'a watch::Sender<u64>,
     settings: &'a UsageSettings,
 }
 
@@ -358,6 +372,7 @@ impl Output<'_> {
                         }
                     }
                     self.counters.written.fetch_add(stored, Relaxed);
+                    self.changes.send_modify(|n| *n = n.wrapping_add(1));
                     break;
                 }
                 Err(e) => {
