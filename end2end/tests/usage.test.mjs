@@ -47,7 +47,7 @@ describe('usage charts', () => {
       await page.waitForFunction(
         () => {
           const chart = window.echarts?.getInstanceByDom(document.getElementById('chart-requests'));
-          const succeeded = chart?.getOption().series.find((s) => s.name === 'Succeeded');
+          const succeeded = chart?.getOption().series.find((s) => s.name === 'VALID');
           return succeeded && succeeded.data.reduce((a, v) => a + v, 0) === 2;
         },
         null,
@@ -69,8 +69,8 @@ describe('usage charts', () => {
           const chart = window.echarts?.getInstanceByDom(document.getElementById('chart-requests'));
           if (!chart) return false;
           const sum = (name) =>
-            chart.getOption().series.find((s) => s.name === name).data.reduce((a, v) => a + v, 0);
-          return sum('Succeeded') === 3 && sum('Refused or failed') === 1;
+            (chart.getOption().series.find((s) => s.name === name)?.data ?? []).reduce((a, v) => a + v, 0);
+          return sum('VALID') === 3 && sum('PERMISSION_DENIED') === 1;
         },
         null,
         { timeout: 20_000 },
@@ -78,11 +78,23 @@ describe('usage charts', () => {
       assert.equal(await page.evaluate(() => window.keyportNoReload), true, 'no reload');
       const sums = await page.evaluate(seriesSums);
       assert.deepEqual(
-        [sums.Succeeded, sums['Rate limited'], sums['Refused or failed']],
-        [3, 0, 1],
-        JSON.stringify(sums),
+        Object.keys(sums),
+        ['VALID', 'PERMISSION_DENIED', 'Error rate (%)'],
+        'stacked by outcome code, with the error rate',
       );
+      assert.deepEqual([sums.VALID, sums.PERMISSION_DENIED], [3, 1], JSON.stringify(sums));
+      for (const id of ['chart-keys', 'chart-endpoints']) {
+        assert.ok(await page.locator(`#${id} canvas`).count() > 0, `${id} drawn`);
+      }
+
       await page.getByText('Live: 4 requests in this range (1 error)', { exact: false }).waitFor();
+
+      // The tables under the charts are rendered by the server: a reload shows the same calls.
+      await page.reload();
+      const keys = page.getByRole('table', { name: 'Busiest keys' });
+      await keys.getByRole('link', { name: 'charted key' }).waitFor();
+      const outcomes = page.getByRole('table', { name: 'By outcome' });
+      assert.match(await outcomes.innerText(), /VALID\s+3\s+75\.0 %/);
     });
   });
 });

@@ -2,16 +2,19 @@
 //! the chart island hands to the vendored ECharts. Built here so the page, its live updates
 //! and any later chart share one definition, and the browser downloads no chart code of ours.
 
-use crate::app::usage_types::{UsageCharts, UsageReport};
+use crate::app::usage_types::{TopEntry, UsageBreakdown, UsageCharts, UsageReport};
 use charming::Chart;
 use charming::component::{Aria, Axis, Grid, Legend};
 use charming::element::{AxisLabel, AxisType, ItemStyle, Tooltip, Trigger};
 use charming::series::{Bar, Line};
 
 const SUCCEEDED: &str = "#2e7d32";
-const RATE_LIMITED: &str = "#ef8f00";
 const FAILED: &str = "#c62828";
 const RATE_LINE: &str = "#6a1b9a";
+/// Failure codes' colours, in the order of their totals (most first); the rest repeat them.
+const FAILURE_COLOURS: [&str; 8] = [
+    "#ef8f00", "#c62828", "#8e24aa", "#1565c0", "#6d4c41", "#00838f", "#ad1457", "#546e7a",
+];
 const P50: &str = "#1565c0";
 const P95: &str = "#ef8f00";
 const P99: &str = "#c62828";
@@ -44,19 +47,18 @@ fn base(labels: Vec<String>) -> Chart {
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
 }
 
-fn requests_chart(report: &UsageReport, labels: Vec<String>) -> Chart {
-    let b = &report.buckets;
-    let succeeded: Vec<i64> = b.iter().map(|b| b.requests - b.errors).collect();
-    let limited: Vec<i64> = b.iter().map(|b| b.rate_limited).collect();
-    let failed: Vec<i64> = b.iter().map(|b| b.errors - b.rate_limited).collect();
+/// Requests per bucket stacked by outcome: VALID, then each failure code; the error rate on a
+/// second axis.
+fn requests_chart(report: &UsageReport, breakdown: &UsageBreakdown, labels: Vec<String>) -> Chart {
     // No requests, no rate: a gap in the line, not a misleading 0 %.
-    let error_rate: Vec<Option<f64>> = b
+    let error_rate: Vec<Option<f64>> = report
+        .buckets
         .iter()
         .map(|b| {
             (b.requests > 0).then(|| (b.errors as f64 * 1000.0 / b.requests as f64).round() / 10.0)
         })
         .collect();
-    base(labels)
+    let mut chart = base(labels)
         .y_axis(Axis::new().type_(AxisType::Value).name("Requests"))
         .y_axis(
             Axis::new()
@@ -65,6 +67,56 @@ fn requests_chart(report: &UsageReport, labels: Vec<String>) -> Chart {
                 .min(0)
                 .max(100)
                 .axis_label(AxisLabel::new().formatter("{value} %")),
+        );
+    let mut failure = 0;
+    for s in &breakdown.outcomes {
+        let colour = if s.code == "VALID" {
+            SUCCEEDED
+        } else {
+            failure += 1;
+            FAILURE_COLOURS[(failure - 1) % FAILURE_COLOURS.len()]
+        };
+        chart = chart.series(
+            Bar::new()
+                .name(s.code.as_str())
+                .stack("requests")
+                .item_style(ItemStyle::new().color(colour))
+                .data(s.requests.clone()),
+        );
+    }
+    chart.series(
+        Line::new()
+            .name("Error rate (%)")
+            .y_axis_index(1)
+            .item_style(ItemStyle::new().color(RATE_LINE))
+            .data(error_rate),
+    )
+}
+
+/// A top list as horizontal bars, busiest on top: succeeded and failed requests stacked.
+fn top_chart(entries: &[TopEntry], what: &str) -> Chart {
+    let shown: Vec<&TopEntry> = entries.iter().rev().collect();
+    let succeeded: Vec<i64> = shown.iter().map(|e| e.requests - e.errors).collect();
+    let failed: Vec<i64> = shown.iter().map(|e| e.errors).collect();
+    Chart::new()
+        .aria(Aria::new().enabled(true))
+        .animation(false)
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .grid(
+            Grid::new()
+                .left(8)
+                .right(24)
+                .top(8)
+                .bottom(40)
+                .contain_label(true),
+        )
+        .x_axis(Axis::new().type_(AxisType::Value))
+        .y_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .name(what)
+                .data(shown.iter().map(|e| e.label.clone()).collect()),
         )
         .series(
             Bar::new()
@@ -75,24 +127,10 @@ fn requests_chart(report: &UsageReport, labels: Vec<String>) -> Chart {
         )
         .series(
             Bar::new()
-                .name("Rate limited")
-                .stack("requests")
-                .item_style(ItemStyle::new().color(RATE_LIMITED))
-                .data(limited),
-        )
-        .series(
-            Bar::new()
                 .name("Refused or failed")
                 .stack("requests")
                 .item_style(ItemStyle::new().color(FAILED))
                 .data(failed),
-        )
-        .series(
-            Line::new()
-                .name("Error rate (%)")
-                .y_axis_index(1)
-                .item_style(ItemStyle::new().color(RATE_LINE))
-                .data(error_rate),
         )
 }
 
@@ -118,8 +156,8 @@ fn latency_chart(report: &UsageReport, labels: Vec<String>) -> Chart {
         .series(series("p99", P99, |b| b.p99_latency_ms))
 }
 
-/// The page's charts for `report`.
-pub fn usage_charts(report: &UsageReport) -> UsageCharts {
+/// The page's charts for `report` and its breakdown.
+pub fn usage_charts(report: &UsageReport, breakdown: &UsageBreakdown) -> UsageCharts {
     let labels: Vec<String> = report
         .buckets
         .iter()
@@ -127,16 +165,18 @@ pub fn usage_charts(report: &UsageReport) -> UsageCharts {
         .collect();
     let json = |chart: Chart| serde_json::to_string(&chart).unwrap_or_default();
     UsageCharts {
-        requests: json(requests_chart(report, labels.clone())),
+        requests: json(requests_chart(report, breakdown, labels.clone())),
         latency: json(latency_chart(report, labels)),
+        keys: json(top_chart(&breakdown.top_keys, "Key")),
+        endpoints: json(top_chart(&breakdown.top_endpoints, "Route")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::usage_types::UsageBucket;
-    use serde_json::Value;
+    use crate::app::usage_types::{OutcomeSeries, UsageBucket};
+    use serde_json::{Value, json};
 
     fn bucket(minute: i64, requests: i64, errors: i64, limited: i64) -> UsageBucket {
         UsageBucket {
@@ -164,27 +204,67 @@ mod tests {
         }
     }
 
+    fn breakdown() -> UsageBreakdown {
+        let series = |code: &str, requests: Vec<i64>| OutcomeSeries {
+            code: code.into(),
+            total: requests.iter().sum(),
+            requests,
+        };
+        let entry = |label: &str, requests, errors| TopEntry {
+            label: label.into(),
+            key_id: None,
+            requests,
+            errors,
+        };
+        UsageBreakdown {
+            outcomes: vec![
+                series("VALID", vec![7, 0]),
+                series("RATE_LIMIT_EXCEEDED", vec![1, 0]),
+                series("API_KEY_INVALID", vec![2, 0]),
+            ],
+            top_keys: vec![entry("busy", 9, 2), entry("quiet", 1, 1)],
+            top_endpoints: vec![entry("GET /a", 10, 3)],
+        }
+    }
+
     #[test]
-    fn requests_stack_by_outcome_and_an_empty_bucket_has_no_error_rate() {
-        let charts = usage_charts(&report());
+    fn requests_stack_by_outcome_code_and_an_empty_bucket_has_no_error_rate() {
+        let charts = usage_charts(&report(), &breakdown());
         let v: Value = serde_json::from_str(&charts.requests).unwrap();
         assert_eq!(
             v["xAxis"]["data"],
             serde_json::json!(["01-01 00:00", "01-01 00:01"])
         );
-        let data = |i: usize| v["series"][i]["data"].clone();
-        assert_eq!(v["series"][0]["name"], "Succeeded");
-        assert_eq!(data(0), serde_json::json!([7, 0]));
-        assert_eq!(data(1), serde_json::json!([1, 0]));
-        assert_eq!(data(2), serde_json::json!([2, 0]));
-        assert_eq!(data(3), serde_json::json!([30.0, null]));
+        let named = |i: usize| {
+            (
+                v["series"][i]["name"].clone(),
+                v["series"][i]["data"].clone(),
+            )
+        };
+        assert_eq!(named(0), (json!("VALID"), json!([7, 0])));
+        assert_eq!(named(1), (json!("RATE_LIMIT_EXCEEDED"), json!([1, 0])));
+        assert_eq!(named(2), (json!("API_KEY_INVALID"), json!([2, 0])));
+        assert_eq!(named(3), (json!("Error rate (%)"), json!([30.0, null])));
+        assert_eq!(v["series"][0]["stack"], v["series"][2]["stack"]);
         assert_eq!(v["series"][3]["yAxisIndex"], 1.0);
         assert_eq!(v["aria"]["enabled"], true);
     }
 
     #[test]
+    fn top_lists_put_the_busiest_on_top() {
+        let charts = usage_charts(&report(), &breakdown());
+        let v: Value = serde_json::from_str(&charts.keys).unwrap();
+        // ECharts draws a category axis from the bottom up.
+        assert_eq!(v["yAxis"]["data"], json!(["quiet", "busy"]));
+        assert_eq!(v["series"][0]["data"], json!([0, 7]));
+        assert_eq!(v["series"][1]["data"], json!([1, 2]));
+        let v: Value = serde_json::from_str(&charts.endpoints).unwrap();
+        assert_eq!(v["yAxis"]["data"], json!(["GET /a"]));
+    }
+
+    #[test]
     fn latency_has_three_percentiles_with_gaps_for_empty_buckets() {
-        let charts = usage_charts(&report());
+        let charts = usage_charts(&report(), &breakdown());
         let v: Value = serde_json::from_str(&charts.latency).unwrap();
         let names: Vec<&str> = (0..3)
             .map(|i| v["series"][i]["name"].as_str().unwrap())

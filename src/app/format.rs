@@ -19,6 +19,21 @@ pub fn date(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
+/// `part` as a percentage of `whole` with one decimal ("—" of nothing).
+pub fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "—".into()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// A latency in milliseconds with two decimals ("—" when there were no calls).
+pub fn latency_ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2} ms"))
+        .unwrap_or_else(|| "—".into())
+}
+
 /// Percent-encodes for a URL query value (or a path, keeping `/`).
 pub fn url_encode(text: &str, keep_slash: bool) -> String {
     text.bytes()

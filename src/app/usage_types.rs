@@ -47,16 +47,28 @@ pub struct UsageReport {
 /// The usage page's charts as ECharts options (JSON, built on the server with charming).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageCharts {
-    /// Requests per bucket, stacked by outcome, with the error rate on a second axis.
+    /// Requests per bucket, stacked by outcome code, with the error rate on a second axis.
     pub requests: String,
     /// p50, p95 and p99 latency per bucket.
     pub latency: String,
+    /// The busiest keys, succeeded and failed requests.
+    pub keys: String,
+    /// The busiest routes, succeeded and failed requests.
+    pub endpoints: String,
+}
+
+impl UsageCharts {
+    /// The options in the order of the page's chart containers.
+    pub fn options(&self) -> [&str; 4] {
+        [&self.requests, &self.latency, &self.keys, &self.endpoints]
+    }
 }
 
 /// What the usage page shows: the report and its charts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UsageView {
     pub report: UsageReport,
+    pub breakdown: UsageBreakdown,
     pub charts: UsageCharts,
 }
 
@@ -69,4 +81,37 @@ pub struct UsageLive {
     /// When the figures were read (UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// Requests of one outcome code, bucket by bucket (aligned with the report's buckets).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeSeries {
+    /// VALID, or the refusal's code (RATE_LIMIT_EXCEEDED, API_KEY_INVALID, …).
+    pub code: String,
+    pub requests: Vec<i64>,
+    pub total: i64,
+}
+
+/// The top list's label for calls that named no route (verify calls without `endpoint`).
+pub const NO_ROUTE: &str = "No route given";
+
+/// One entry of a top list: a key or a route.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopEntry {
+    /// The key's name, or the route (`GET /tickets/{id}`); for calls without a valid key,
+    /// "No valid key".
+    pub label: String,
+    /// The key's id, for a link; none for routes and calls without a valid key.
+    pub key_id: Option<i64>,
+    pub requests: i64,
+    pub errors: i64,
+}
+
+/// A report's requests by outcome over time, and its busiest keys and routes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageBreakdown {
+    /// VALID first, then failure codes by their total, most first.
+    pub outcomes: Vec<OutcomeSeries>,
+    pub top_keys: Vec<TopEntry>,
+    pub top_endpoints: Vec<TopEntry>,
 }

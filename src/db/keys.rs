@@ -120,6 +120,27 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<KeyRow>, sqlx::Error> {
         .await)
 }
 
+/// The names of the keys among `ids` that exist (for labelling charts); at most 100 ids.
+pub async fn names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = &ids[..ids.len().min(100)];
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, name FROM api_keys WHERE id IN ({})",
+        marks.join(", ")
+    );
+    with_pool!(db, |pool| async {
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    }
+    .await)
+}
+
 pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
     with_pool!(db, |pool| sqlx::query_as::<_, KeyRow>(&sql)

@@ -8,6 +8,7 @@ pub mod auth_sessions;
 pub mod key_allowance;
 pub mod keys;
 pub mod rate_limit_policies;
+pub mod rollup_breakdown;
 pub mod rollups;
 pub mod security_events;
 #[cfg(test)]

@@ -163,6 +163,8 @@ pub struct RollupFilter {
     pub key_id: Option<i64>,
     pub api_id: Option<i64>,
     pub owner_user_id: Option<i64>,
+    /// A route as rollups count it (`GET /tickets/{id}`).
+    pub endpoint: Option<String>,
 }
 
 impl RollupFilter {
@@ -171,6 +173,7 @@ impl RollupFilter {
         self.key_id.is_none_or(|id| id == k.key_id)
             && self.api_id.is_none_or(|id| id == k.api_id)
             && self.owner_user_id.is_none_or(|id| id == k.owner_user_id)
+            && self.endpoint.as_deref().is_none_or(|e| e == k.endpoint)
     }
 }
 
@@ -184,14 +187,46 @@ pub struct BucketTotals {
     pub rate_limited: i64,
 }
 
-/// `rollup::is_failure` in SQL.
-const FAILURES: &str = "CAST(SUM(CASE WHEN code NOT IN ('VALID', 'PREFLIGHT') OR status_class = 5 \
-    THEN requests ELSE 0 END) AS BIGINT), \
-    CAST(SUM(CASE WHEN code = 'RATE_LIMIT_EXCEEDED' THEN requests ELSE 0 END) AS BIGINT)";
+/// `rollup::is_failure` in SQL: a row's failed requests.
+macro_rules! failed_requests {
+    () => {
+        "CASE WHEN code NOT IN ('VALID', 'PREFLIGHT') OR status_class = 5 THEN requests ELSE 0 END"
+    };
+}
+pub(super) use failed_requests;
+
+/// A bucket's failed and rate-limited requests.
+const FAILURES: &str = concat!(
+    "CAST(SUM(",
+    failed_requests!(),
+    ") AS BIGINT), \
+    CAST(SUM(CASE WHEN code = 'RATE_LIMIT_EXCEEDED' THEN requests ELSE 0 END) AS BIGINT)"
+);
+
+/// A value a filter binds.
+pub(super) enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Binds `binds` in order to a query (the query's type differs per backend).
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                $crate::db::rollups::Bind::Int(v) => q.bind(*v),
+                $crate::db::rollups::Bind::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }};
+}
+pub(super) use bind_all;
 
 /// Appends the filter's conditions to `sql` (whose last placeholder is `$after`); returns the
 /// values to bind, in order.
-fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<i64> {
+pub(super) fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<Bind> {
     let mut binds = Vec::new();
     for (column, value) in [
         ("key_id", filter.key_id),
@@ -199,9 +234,13 @@ fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<i64>
         ("owner_user_id", filter.owner_user_id),
     ] {
         if let Some(v) = value {
-            binds.push(v);
+            binds.push(Bind::Int(v));
             sql.push_str(&format!(" AND {column} = ${}", after + binds.len()));
         }
+    }
+    if let Some(endpoint) = &filter.endpoint {
+        binds.push(Bind::Text(endpoint.clone()));
+        sql.push_str(&format!(" AND endpoint = ${}", after + binds.len()));
     }
     binds
 }
@@ -226,13 +265,11 @@ pub async fn totals(
     let binds = filter_sql(filter, 3, &mut sql);
     sql.push_str(" GROUP BY bucket_start ORDER BY bucket_start");
     with_pool!(db, |pool| async {
-        let mut q = sqlx::query(&sql)
+        let q = sqlx::query(&sql)
             .bind(granularity)
             .bind(from_ms)
             .bind(to_ms);
-        for v in &binds {
-            q = q.bind(*v);
-        }
+        let q = bind_all!(q, &binds);
         let rows = q.fetch_all(pool).await?;
         rows.iter()
             .map(|row| {
@@ -286,13 +323,11 @@ pub async fn export_rows(
         " ORDER BY bucket_start, key_id, api_id, owner_user_id, endpoint{bytewise}, code{bytewise}, status_class"
     ));
     with_pool!(db, |pool| async {
-        let mut q = sqlx::query(&sql)
+        let q = sqlx::query(&sql)
             .bind(granularity.as_str())
             .bind(from_ms)
             .bind(to_ms);
-        for v in &binds {
-            q = q.bind(*v);
-        }
+        let q = bind_all!(q, &binds);
         let mut rows = q.fetch(pool);
         while let Some(row) = rows.try_next().await? {
             use sqlx::Row;

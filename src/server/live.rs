@@ -88,7 +88,7 @@ impl Stream {
         let q = &self.query;
         let key = q.key.trim().parse().ok();
         let query = page_query(&q.range, &q.from, &q.to, key, now);
-        let report = crate::domain::analytics::usage(
+        let (report, breakdown) = crate::domain::analytics::usage_with_breakdown(
             &self.state.key_ctx(),
             self.state.usage.pending(),
             &self.actor,
@@ -97,7 +97,7 @@ impl Stream {
         )
         .await?;
         Ok(UsageLive {
-            charts: crate::app::charts::usage_charts(&report),
+            charts: crate::app::charts::usage_charts(&report, &breakdown),
             requests: report.total.requests,
             errors: report.total.errors,
             at: now,

@@ -16,4 +16,5 @@ mod portal;
 mod traffic;
 mod upstream;
 mod usage;
+mod usage_breakdown;
 mod usage_live;

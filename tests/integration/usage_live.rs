@@ -114,8 +114,8 @@ async fn the_usage_page_follows_new_traffic_live_and_stopping_ends_the_stream() 
     let update = live.until_requests(3).await;
     assert_eq!(update["errors"], 1);
     let requests = chart(&update, "requests");
-    assert_eq!(series_sum(&requests, "Succeeded"), 2);
-    assert_eq!(series_sum(&requests, "Refused or failed"), 1);
+    assert_eq!(series_sum(&requests, "VALID"), 2);
+    assert_eq!(series_sum(&requests, "PERMISSION_DENIED"), 1);
     let latency = chart(&update, "latency");
     assert_eq!(latency["series"].as_array().unwrap().len(), 3);
 

@@ -4,31 +4,30 @@
 
 use leptos::prelude::*;
 
-/// The chart containers, by id, in the order of the options.
-const CHART_IDS: [&str; 2] = ["chart-requests", "chart-latency"];
+use crate::app::usage_types::UsageCharts as ChartOptions;
+
+/// The chart containers: id and caption, in the order of [`ChartOptions::options`].
+const CHARTS: [(&str, &str); 4] = [
+    ("chart-requests", "Requests by outcome, and error rate"),
+    ("chart-latency", "Latency percentiles"),
+    ("chart-keys", "Busiest keys"),
+    ("chart-endpoints", "Busiest routes"),
+];
 /// The `<script>` that loads ECharts (the page renders it; it may finish after hydration).
 pub const ECHARTS_SCRIPT_ID: &str = "echarts-script";
 
 #[island]
 pub fn UsageCharts(
-    requests: String,
-    latency: String,
+    charts: ChartOptions,
     /// The live updates' URL; none for a range that has ended.
     live: Option<String>,
 ) -> impl IntoView {
     let (drawn, set_drawn) = signal(false);
     let (status, set_status) = signal(String::new());
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        browser::start(
-            [requests.clone(), latency.clone()],
-            live.clone(),
-            set_drawn,
-            set_status,
-        )
-    });
+    Effect::new(move |_| browser::start(charts.clone(), live.clone(), set_drawn, set_status));
     #[cfg(not(feature = "hydrate"))]
-    let _ = (&requests, &latency, &live, set_drawn, set_status);
+    let _ = (&charts, &live, set_drawn, set_status);
     let fallback = move || {
         (!drawn.get()).then(|| {
             view! { <p class="chart-fallback muted">"Charts need JavaScript; the table below has the same figures."</p> }
@@ -36,14 +35,15 @@ pub fn UsageCharts(
     };
     view! {
         <div class="charts">
-            <figure class="chart-figure">
-                <figcaption id="chart-requests-caption">"Requests by outcome, and error rate"</figcaption>
-                <div id=CHART_IDS[0] class="chart" role="img" aria-labelledby="chart-requests-caption">{fallback}</div>
-            </figure>
-            <figure class="chart-figure">
-                <figcaption id="chart-latency-caption">"Latency percentiles"</figcaption>
-                <div id=CHART_IDS[1] class="chart" role="img" aria-labelledby="chart-latency-caption">{fallback}</div>
-            </figure>
+            {CHARTS.iter().map(|(id, caption)| {
+                let caption_id = format!("{id}-caption");
+                view! {
+                    <figure class="chart-figure">
+                        <figcaption id=caption_id.clone()>{*caption}</figcaption>
+                        <div id=*id class="chart" role="img" aria-labelledby=caption_id>{fallback}</div>
+                    </figure>
+                }
+            }).collect_view()}
             <p class="muted live-status" aria-live="polite" data-testid="live-status">{status}</p>
         </div>
     }
@@ -51,7 +51,7 @@ pub fn UsageCharts(
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::{CHART_IDS, ECHARTS_SCRIPT_ID};
+    use super::{CHARTS, ChartOptions, ECHARTS_SCRIPT_ID};
     use crate::app::usage_types::UsageLive;
     use leptos::prelude::*;
     use std::rc::Rc;
@@ -82,7 +82,7 @@ mod browser {
     }
 
     pub fn start(
-        options: [String; 2],
+        options: ChartOptions,
         live: Option<String>,
         set_drawn: WriteSignal<bool>,
         set_status: WriteSignal<String>,
@@ -113,10 +113,10 @@ mod browser {
         }
     }
 
-    fn draw(options: &[String; 2]) -> Option<Rc<Vec<ECharts>>> {
+    fn draw(options: &ChartOptions) -> Option<Rc<Vec<ECharts>>> {
         let document = web_sys::window()?.document()?;
         let mut charts = Vec::new();
-        for (id, option) in CHART_IDS.iter().zip(options) {
+        for ((id, _), option) in CHARTS.iter().zip(options.options()) {
             let el = document.get_element_by_id(id)?;
             let chart = init(&el).ok()?;
             chart.set_option(&js_sys::JSON::parse(option).ok()?, true);
@@ -157,10 +157,7 @@ mod browser {
             let Ok(update) = serde_json::from_str::<UsageLive>(&data) else {
                 return;
             };
-            for (chart, option) in charts
-                .iter()
-                .zip([&update.charts.requests, &update.charts.latency])
-            {
+            for (chart, option) in charts.iter().zip(update.charts.options()) {
                 if let Ok(option) = js_sys::JSON::parse(option) {
                     chart.set_option(&option, true);
                 }

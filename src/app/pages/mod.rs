@@ -9,6 +9,7 @@ pub mod home;
 pub mod keys;
 pub mod policies;
 pub mod usage;
+pub mod usage_breakdown;
 
 use super::server_fns::{current_user, redirect};
 use super::types::User;

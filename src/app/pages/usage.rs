@@ -3,9 +3,10 @@
 
 use super::signed_in_user;
 use crate::app::components::{PageHeader, Stat};
-use crate::app::format;
+use crate::app::format::{self, latency_ms as ms, percent};
 use crate::app::islands::usage_charts::{ECHARTS_SCRIPT_ID, UsageCharts};
 use crate::app::layout::Shell;
+use crate::app::pages::usage_breakdown::BreakdownTables;
 use crate::app::server_fns::usage::{PRESETS, load_usage};
 use crate::app::usage_types::{UsageBucket, UsageView};
 use leptos::prelude::*;
@@ -113,22 +114,13 @@ fn RangePicker(sel: Selection) -> impl IntoView {
     }
 }
 
-fn ms(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.2} ms"))
-        .unwrap_or_else(|| "—".into())
-}
-
-fn percent(part: i64, whole: i64) -> String {
-    if whole == 0 {
-        "—".into()
-    } else {
-        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
-    }
-}
-
 #[component]
 fn UsageBody(data: UsageView, live: Option<String>) -> impl IntoView {
-    let UsageView { report, charts } = data;
+    let UsageView {
+        report,
+        breakdown,
+        charts,
+    } = data;
     let t = report.total.clone();
     let range = format!(
         "{} – {} (by {})",
@@ -155,7 +147,7 @@ fn UsageBody(data: UsageView, live: Option<String>) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="usage-charts">
             <h2 id="usage-charts">"Charts"</h2>
-            <UsageCharts requests=charts.requests latency=charts.latency live=live/>
+            <UsageCharts charts live/>
         </section>
         <section class="card" aria-labelledby="usage-buckets">
             <h2 id="usage-buckets">"Over time"</h2>
@@ -195,5 +187,6 @@ fn UsageBody(data: UsageView, live: Option<String>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <BreakdownTables breakdown total=t.requests/>
     }
 }

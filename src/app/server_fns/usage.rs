@@ -32,7 +32,7 @@ pub mod edge {
             to: custom.and_then(|_| custom_time(to)),
             granularity: None,
             key_id: key,
-            api_id: None,
+            ..UsageQuery::default()
         }
     }
 
@@ -79,7 +79,7 @@ pub async fn load_usage(
     let (state, actor) = edge::actor()?;
     let now = edge::now();
     let query = edge::page_query(&range, &from, &to, key, now);
-    let report = crate::domain::analytics::usage(
+    let (report, breakdown) = crate::domain::analytics::usage_with_breakdown(
         &state.key_ctx(),
         state.usage.pending(),
         &actor,
@@ -88,7 +88,24 @@ pub async fn load_usage(
     )
     .await?;
     Ok(UsageView {
-        charts: crate::app::charts::usage_charts(&report),
+        charts: crate::app::charts::usage_charts(&report, &breakdown),
         report,
+        breakdown,
     })
+}
+
+/// One key's usage over the last 24 hours, by hour (the key's page).
+#[server(prefix = "/sfn", endpoint = "key_usage_day")]
+pub async fn key_usage_day(id: i64) -> Result<crate::app::usage_types::UsageReport, AppError> {
+    let (state, actor) = edge::actor()?;
+    let query = crate::domain::analytics::query::RangeQuery::default();
+    crate::domain::analytics::key_usage(
+        &state.key_ctx(),
+        state.usage.pending(),
+        &actor,
+        crate::app::types::KeyId(id),
+        &query,
+        edge::now(),
+    )
+    .await
 }

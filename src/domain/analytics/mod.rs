@@ -1,5 +1,6 @@
 //! Usage analytics: rollups of raw usage events, and the queries answered from them.
 
+pub mod breakdown;
 pub mod export;
 pub mod histogram;
 pub mod pending;
@@ -66,8 +67,8 @@ async fn key_scope(
     Ok((range.ok_or_else(crate::error::AppError::internal)?, filter))
 }
 
-/// What a usage report or export covers: the caller's own keys (admins: everyone's),
-/// optionally one key or API.
+/// What a usage report or export covers: the caller's own keys (admins: everyone's, or one
+/// owner's), optionally one key, API or route.
 async fn usage_scope(
     ctx: &crate::domain::keys::KeyContext<'_>,
     actor: &crate::domain::keys::Actor,
@@ -76,14 +77,29 @@ async fn usage_scope(
 ) -> AppResult<(query::Range, db::rollups::RollupFilter)> {
     let mut v = crate::error::Validator::default();
     let range = query::range_of(&mut v, &q.range(), now);
+    let endpoint = q.endpoint.as_deref().map(str::trim);
+    v.check(
+        endpoint.is_none_or(|e| !e.is_empty() && e.len() <= 512),
+        "query.endpoint",
+        "must be a route such as GET /tickets/{id}, at most 512 bytes",
+    );
     v.finish()?;
+    let is_admin = actor.user.role.is_admin();
+    if !is_admin && q.owner_user_id.is_some_and(|id| id != actor.user.id.0) {
+        return Err(crate::error::AppError::forbidden());
+    }
     if let Some(key) = q.key_id {
         crate::domain::keys::load_visible(ctx, actor, crate::app::types::KeyId(key)).await?;
     }
     let filter = db::rollups::RollupFilter {
         key_id: q.key_id,
         api_id: q.api_id,
-        owner_user_id: (!actor.user.role.is_admin()).then_some(actor.user.id.0),
+        owner_user_id: if is_admin {
+            q.owner_user_id
+        } else {
+            Some(actor.user.id.0)
+        },
+        endpoint: endpoint.map(str::to_string),
     };
     Ok((range.ok_or_else(crate::error::AppError::internal)?, filter))
 }
@@ -111,6 +127,23 @@ pub async fn usage(
 ) -> AppResult<crate::app::usage_types::UsageReport> {
     let (range, filter) = usage_scope(ctx, actor, q, now).await?;
     query::report(ctx.db, pending, range, &filter).await
+}
+
+/// [`usage`] with its breakdown by outcome and its busiest keys and routes (the usage page).
+pub async fn usage_with_breakdown(
+    ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
+    actor: &crate::domain::keys::Actor,
+    q: &query::UsageQuery,
+    now: crate::domain::Timestamp,
+) -> AppResult<(
+    crate::app::usage_types::UsageReport,
+    crate::app::usage_types::UsageBreakdown,
+)> {
+    let (range, filter) = usage_scope(ctx, actor, q, now).await?;
+    let report = query::report(ctx.db, pending, range, &filter).await?;
+    let breakdown = breakdown::breakdown(ctx.db, pending, range, &filter).await?;
+    Ok((report, breakdown))
 }
 
 /// A started export: its format and range, and the body's chunks as they come.

@@ -22,7 +22,7 @@ pub struct RangeQuery {
     pub granularity: Option<String>,
 }
 
-/// `?from&to&granularity&key_id&api_id` of `GET /analytics/usage`.
+/// `?from&to&granularity&key_id&api_id&endpoint&owner_user_id` of `GET /analytics/usage`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
@@ -36,6 +36,10 @@ pub struct UsageQuery {
     pub key_id: Option<i64>,
     /// Only calls to this API through the gateway.
     pub api_id: Option<i64>,
+    /// Only this route, as reports name it (`GET /tickets/{id}`).
+    pub endpoint: Option<String>,
+    /// Only keys of this owner (admins; others may give only their own id).
+    pub owner_user_id: Option<i64>,
 }
 
 /// `?format&from&to&granularity` of `GET /keys/{id}/usage/export`.
@@ -52,7 +56,8 @@ pub struct KeyExportQuery {
     pub granularity: Option<String>,
 }
 
-/// `?format&from&to&granularity&key_id&api_id` of `GET /analytics/usage/export`.
+/// `?format&from&to&granularity&key_id&api_id&endpoint&owner_user_id` of
+/// `GET /analytics/usage/export`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UsageExportQuery {
@@ -68,6 +73,10 @@ pub struct UsageExportQuery {
     pub key_id: Option<i64>,
     /// Only calls to this API through the gateway.
     pub api_id: Option<i64>,
+    /// Only this route, as reports name it (`GET /tickets/{id}`).
+    pub endpoint: Option<String>,
+    /// Only keys of this owner (admins; others may give only their own id).
+    pub owner_user_id: Option<i64>,
 }
 
 impl KeyExportQuery {
@@ -88,6 +97,8 @@ impl UsageExportQuery {
             granularity: self.granularity.clone(),
             key_id: self.key_id,
             api_id: self.api_id,
+            endpoint: self.endpoint.clone(),
+            owner_user_id: self.owner_user_id,
         }
     }
 }

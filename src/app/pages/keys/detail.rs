@@ -1,4 +1,5 @@
 use super::new::{KeyFieldValues, KeyFields, TrafficValues};
+use super::usage::KeyUsageCard;
 use super::{masked, status_badge, when};
 use crate::app::components::{FormError, action_error};
 use crate::app::format;
@@ -62,6 +63,7 @@ pub fn KeyDetailPage() -> impl IntoView {
                         <Reveal plaintext=revealed.clone() shown_before=had_reveal previous=old.get().flatten()/>
                         {notice.clone().map(|n| view! { <div class="alert alert-success" role="status">{n}</div> })}
                         <KeyView key=k writable=writable/>
+                        <KeyUsageCard id=id/>
                     }.into_any(),
                     Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.detail}</div> }.into_any(),

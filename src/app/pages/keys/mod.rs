@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub mod new;
+pub mod usage;
 
 use super::signed_in_user;
 use crate::app::components::PageHeader;

@@ -1,0 +1,135 @@
+//! The usage page's breakdown (requests by outcome, busiest keys and routes) and the report's
+//! route and owner filters match the calls sent, from pending and from stored rollups alike.
+
+use crate::analytics::portal_sign_in;
+use crate::apis::admin_token;
+use crate::harness::*;
+use serde_json::{Value, json};
+
+/// The text of the page between a table's caption and the table's end.
+fn table<'a>(html: &'a str, caption: &str) -> &'a str {
+    let at = html
+        .find(&format!("<caption>{caption}</caption>"))
+        .unwrap_or_else(|| panic!("{caption}"));
+    let rest = &html[at..];
+    &rest[..rest.find("</table>").unwrap()]
+}
+
+fn before(text: &str, first: &str, second: &str) -> bool {
+    matches!((text.find(first), text.find(second)), (Some(a), Some(b)) if a < b)
+}
+
+async fn total_requests(api: &Api, token: &str, query: &str) -> i64 {
+    let res = api
+        .get(&format!("/api/v1/analytics/usage?{query}"), Some(token))
+        .await;
+    assert_eq!(res.status(), 200, "{query}");
+    let body: Value = res.json().await.unwrap();
+    body["total"]["requests"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn busiest_keys_and_routes_and_outcomes_from_pending_and_stored_rollups() {
+    let data = KeptData::new("breakdown").await;
+    let server = data.start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice@example.com").await;
+    let bobs = user_token(&api, "bob@example.com").await;
+    let busy = create(
+        &api,
+        &alice,
+        json!({"name": "busy-key", "scopes": ["read"]}),
+    )
+    .await;
+    let quiet = create(&api, &alice, json!({"name": "quiet-key"})).await;
+    let bob_key = create(&api, &bobs, json!({"name": "bobs-key"})).await;
+    let call = |key: &Value, endpoint: &str| json!({"key": key["key"], "endpoint": endpoint});
+    for i in 1..=3 {
+        verify_code(&api, call(&busy, &format!("GET /tickets/{i}"))).await;
+    }
+    let refused = json!({"key": busy["key"], "endpoint": "GET /tickets/4", "scopes": ["admin"]});
+    verify_code(&api, refused).await;
+    verify_code(&api, call(&quiet, "POST /orders")).await;
+    for _ in 0..5 {
+        verify_code(&api, call(&bob_key, "GET /bob")).await;
+    }
+    server.state.usage.sync().await;
+
+    let check_page = |html: String| {
+        let keys = table(&html, "Busiest keys");
+        assert!(before(keys, "busy-key", "quiet-key"), "{keys}");
+        assert!(keys.contains(&format!("href=\"/keys/{}\"", busy["id"])));
+        let routes = table(&html, "Busiest routes");
+        assert!(
+            before(routes, "GET /tickets/{id}", "POST /orders"),
+            "{routes}"
+        );
+        let outcomes = table(&html, "By outcome");
+        assert!(before(outcomes, "VALID", "PERMISSION_DENIED"), "{outcomes}");
+        assert!(outcomes.contains("80.0 %"), "4 of 5 valid: {outcomes}");
+        assert!(
+            !html.contains("bobs-key") && !html.contains("GET /bob"),
+            "not hers"
+        );
+    };
+    let browser = portal_sign_in(&server, "alice@example.com").await;
+    check_page(browser.get("/usage?range=1h").await.text().await.unwrap());
+    // The key's own page sums its last 24 hours, and links to its charts.
+    let key_page = browser
+        .get(&format!("/keys/{}", busy["id"]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let card = &key_page[key_page.find("Usage, last 24 hours").expect("usage card")..];
+    assert!(card.contains(&format!("href=\"/usage?key={}\"", busy["id"])));
+    let figures = &card[card.find("data-testid=\"key-usage\"").expect("figures")..];
+    assert!(
+        figures.contains("stat-value\">4<") && figures.contains("stat-value\">1<"),
+        "4 requests, 1 error: {}",
+        &figures[..figures.len().min(600)]
+    );
+
+    // Filters of the REST report: a route, and an owner (admins only, or yourself).
+    let route = "endpoint=GET%20%2Ftickets%2F%7Bid%7D";
+    assert_eq!(total_requests(&api, &alice, route).await, 4);
+    assert_eq!(
+        total_requests(&api, &alice, "endpoint=GET%20%2Fbob").await,
+        0
+    );
+    let bob_id = bob_key["owner_user_id"].as_i64().unwrap();
+    let alice_id = busy["owner_user_id"].as_i64().unwrap();
+    assert_eq!(
+        total_requests(&api, &alice, &format!("owner_user_id={alice_id}")).await,
+        5
+    );
+    let res = api
+        .get(
+            &format!("/api/v1/analytics/usage?owner_user_id={bob_id}"),
+            Some(&alice),
+        )
+        .await;
+    expect_error(res, 403, "FORBIDDEN").await;
+    let admin = admin_token(&api).await;
+    let bobs_own = format!("owner_user_id={bob_id}");
+    assert_eq!(total_requests(&api, &admin, &bobs_own).await, 5);
+    for bad in [
+        "endpoint=",
+        "endpoint=%20%20",
+        &format!("endpoint={}", "x".repeat(600)),
+    ] {
+        let res = api
+            .get(&format!("/api/v1/analytics/usage?{bad}"), Some(&alice))
+            .await;
+        let body = expect_error(res, 422, "VALIDATION_ERROR").await;
+        assert_eq!(body["errors"][0]["field"], "query.endpoint", "{bad}");
+    }
+    server.stop().await; // stores the rollups
+
+    let server = data.start().await;
+    let api = server.api();
+    let alice = api.login("alice@example.com", "long-enough-pw").await.0;
+    assert_eq!(total_requests(&api, &alice, route).await, 4, "stored");
+    let browser = portal_sign_in(&server, "alice@example.com").await;
+    check_page(browser.get("/usage?range=1h").await.text().await.unwrap());
+}
