@@ -11,10 +11,28 @@ use charming::series::{Bar, Line};
 const SUCCEEDED: &str = "#2e7d32";
 const FAILED: &str = "#c62828";
 const RATE_LINE: &str = "#6a1b9a";
-/// Failure codes' colours, in the order of their totals (most first); the rest repeat them.
+/// Colours of the outcome codes that are not VALID.
 const FAILURE_COLOURS: [&str; 8] = [
     "#ef8f00", "#c62828", "#8e24aa", "#1565c0", "#6d4c41", "#00838f", "#ad1457", "#546e7a",
 ];
+
+/// An outcome's colour, the same on every chart and after every live update (a colour by
+/// rank would move when the ranking does): VALID green, rate limiting amber, upstream
+/// failures red, other codes by a hash of their name.
+fn outcome_colour(code: &str) -> &'static str {
+    match code {
+        "VALID" => SUCCEEDED,
+        "RATE_LIMIT_EXCEEDED" => FAILURE_COLOURS[0],
+        "UPSTREAM_5XX" => FAILURE_COLOURS[1],
+        _ => {
+            // FNV-1a: stable across builds and platforms, unlike the std hasher.
+            let hash = code.bytes().fold(0x811c_9dc5_u32, |h, b| {
+                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+            });
+            FAILURE_COLOURS[2 + hash as usize % (FAILURE_COLOURS.len() - 2)]
+        }
+    }
+}
 const P50: &str = "#1565c0";
 const P95: &str = "#ef8f00";
 const P99: &str = "#c62828";
@@ -68,14 +86,8 @@ fn requests_chart(report: &UsageReport, breakdown: &UsageBreakdown, labels: Vec<
                 .max(100)
                 .axis_label(AxisLabel::new().formatter("{value} %")),
         );
-    let mut failure = 0;
     for s in &breakdown.outcomes {
-        let colour = if s.code == "VALID" {
-            SUCCEEDED
-        } else {
-            failure += 1;
-            FAILURE_COLOURS[(failure - 1) % FAILURE_COLOURS.len()]
-        };
+        let colour = outcome_colour(&s.code);
         chart = chart.series(
             Bar::new()
                 .name(s.code.as_str())
@@ -248,6 +260,26 @@ mod tests {
         assert_eq!(v["series"][0]["stack"], v["series"][2]["stack"]);
         assert_eq!(v["series"][3]["yAxisIndex"], 1.0);
         assert_eq!(v["aria"]["enabled"], true);
+    }
+
+    #[test]
+    fn an_outcome_keeps_its_colour_whatever_its_rank() {
+        let mut b = breakdown();
+        let colours = |b: &UsageBreakdown| -> Vec<(String, String)> {
+            let v: Value = serde_json::from_str(&usage_charts(&report(), b).requests).unwrap();
+            let mut c: Vec<(String, String)> = v["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["name"].to_string(), s["itemStyle"]["color"].to_string()))
+                .collect();
+            c.sort();
+            c
+        };
+        let before = colours(&b);
+        b.outcomes.swap(1, 2);
+        assert_eq!(colours(&b), before);
+        assert_ne!(outcome_colour("API_KEY_INVALID"), SUCCEEDED);
     }
 
     #[test]
