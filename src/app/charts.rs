@@ -53,14 +53,19 @@ fn label(granularity: &str, start: time::OffsetDateTime) -> String {
     }
 }
 
-/// What every usage chart has: an axis tooltip, a legend, room for labels, a description
+/// What every usage chart has: an axis tooltip, a legend, a description
 /// for screen readers, and no animation on updates (live data would otherwise jitter).
-fn base(labels: Vec<String>) -> Chart {
+fn frame() -> Chart {
     Chart::new()
         .aria(Aria::new().enabled(true))
         .animation(false)
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().bottom(0))
+}
+
+/// A chart over time: [`frame`] with the buckets on the x axis.
+fn base(labels: Vec<String>) -> Chart {
+    frame()
         .grid(Grid::new().left(56).right(56).top(32).bottom(56))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
 }
@@ -110,11 +115,7 @@ fn top_chart(entries: &[TopEntry], what: &str) -> Chart {
     let shown: Vec<&TopEntry> = entries.iter().rev().collect();
     let succeeded: Vec<i64> = shown.iter().map(|e| e.requests - e.errors).collect();
     let failed: Vec<i64> = shown.iter().map(|e| e.errors).collect();
-    Chart::new()
-        .aria(Aria::new().enabled(true))
-        .animation(false)
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().bottom(0))
+    frame()
         .grid(
             Grid::new()
                 .left(8)

@@ -6,13 +6,13 @@ use crate::apis::admin_token;
 use crate::harness::*;
 use serde_json::{Value, json};
 
-async fn report(api: &Api, token: &str, path: &str) -> Value {
+pub async fn report(api: &Api, token: &str, path: &str) -> Value {
     let res = api.get(path, Some(token)).await;
     assert_eq!(res.status(), 200, "{path}");
     res.json().await.unwrap()
 }
 
-fn total(report: &Value, field: &str) -> i64 {
+pub fn total(report: &Value, field: &str) -> i64 {
     report["total"][field].as_i64().unwrap()
 }
 

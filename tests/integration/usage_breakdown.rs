@@ -1,7 +1,7 @@
 //! The usage page's breakdown (requests by outcome, busiest keys and routes) and the report's
 //! route and owner filters match the calls sent, from pending and from stored rollups alike.
 
-use crate::analytics::portal_sign_in;
+use crate::analytics::{portal_sign_in, report, total};
 use crate::apis::admin_token;
 use crate::harness::*;
 use serde_json::{Value, json};
@@ -20,12 +20,8 @@ fn before(text: &str, first: &str, second: &str) -> bool {
 }
 
 async fn total_requests(api: &Api, token: &str, query: &str) -> i64 {
-    let res = api
-        .get(&format!("/api/v1/analytics/usage?{query}"), Some(token))
-        .await;
-    assert_eq!(res.status(), 200, "{query}");
-    let body: Value = res.json().await.unwrap();
-    body["total"]["requests"].as_i64().unwrap()
+    let path = format!("/api/v1/analytics/usage?{query}");
+    total(&report(api, token, &path).await, "requests")
 }
 
 #[tokio::test]
