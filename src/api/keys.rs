@@ -268,7 +268,14 @@ pub async fn keys_verify(
             .unwrap_or(0),
         response_bytes: body.len() as i64,
         // The consumer's address when the caller names it (a gateway verifying for them).
-        ip: req.ip.clone().unwrap_or_else(|| peer.ip().to_string()),
+        // Canonical, so one client is one entry however its address was written.
+        ip: req
+            .ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .unwrap_or(peer.ip())
+            .to_canonical()
+            .to_string(),
         user_agent: headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

@@ -182,6 +182,7 @@ pub fn usage_charts(report: &UsageReport, breakdown: &UsageBreakdown) -> UsageCh
         latency: json(latency_chart(report, labels)),
         keys: json(top_chart(&breakdown.top_keys, "Key")),
         endpoints: json(top_chart(&breakdown.top_endpoints, "Route")),
+        ips: json(top_chart(&breakdown.top_ips, "Client IP")),
     }
 }
 
@@ -237,6 +238,8 @@ mod tests {
             ],
             top_keys: vec![entry("busy", 9, 2), entry("quiet", 1, 1)],
             top_endpoints: vec![entry("GET /a", 10, 3)],
+            top_ips: vec![entry("192.0.2.7", 8, 0), entry("2001:db8::1", 2, 2)],
+            ips_note: None,
         }
     }
 
@@ -293,6 +296,9 @@ mod tests {
         assert_eq!(v["series"][1]["data"], json!([1, 2]));
         let v: Value = serde_json::from_str(&charts.endpoints).unwrap();
         assert_eq!(v["yAxis"]["data"], json!(["GET /a"]));
+        let v: Value = serde_json::from_str(&charts.ips).unwrap();
+        assert_eq!(v["yAxis"]["data"], json!(["2001:db8::1", "192.0.2.7"]));
+        assert_eq!(v["series"][1]["data"], json!([2, 0]));
     }
 
     #[test]

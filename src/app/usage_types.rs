@@ -55,12 +55,20 @@ pub struct UsageCharts {
     pub keys: String,
     /// The busiest routes, succeeded and failed requests.
     pub endpoints: String,
+    /// The busiest client IPs, succeeded and failed requests.
+    pub ips: String,
 }
 
 impl UsageCharts {
     /// The options in the order of the page's chart containers.
-    pub fn options(&self) -> [&str; 4] {
-        [&self.requests, &self.latency, &self.keys, &self.endpoints]
+    pub fn options(&self) -> [&str; 5] {
+        [
+            &self.requests,
+            &self.latency,
+            &self.keys,
+            &self.endpoints,
+            &self.ips,
+        ]
     }
 }
 
@@ -95,11 +103,14 @@ pub struct OutcomeSeries {
 /// The top list's label for calls that named no route (verify calls without `endpoint`).
 pub const NO_ROUTE: &str = "No route given";
 
-/// One entry of a top list: a key or a route.
+/// The top list's label for calls whose client address was unknown.
+pub const UNKNOWN_IP: &str = "Unknown address";
+
+/// One entry of a top list: a key, a route or a client IP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopEntry {
-    /// The key's name, or the route (`GET /tickets/{id}`); for calls without a valid key,
-    /// "No valid key".
+    /// The key's name, the route (`GET /tickets/{id}`) or the client IP; for calls without
+    /// a valid key, "No valid key".
     pub label: String,
     /// The key's id, for a link; none for routes and calls without a valid key.
     pub key_id: Option<i64>,
@@ -107,11 +118,15 @@ pub struct TopEntry {
     pub errors: i64,
 }
 
-/// A report's requests by outcome over time, and its busiest keys and routes.
+/// A report's requests by outcome over time, and its busiest keys, routes and client IPs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageBreakdown {
     /// VALID first, then failure codes by their total, most first.
     pub outcomes: Vec<OutcomeSeries>,
     pub top_keys: Vec<TopEntry>,
     pub top_endpoints: Vec<TopEntry>,
+    pub top_ips: Vec<TopEntry>,
+    /// What the client-IP list covers when that differs from the report's range (IPs are
+    /// counted per whole hour, and not per route).
+    pub ips_note: Option<String>,
 }

@@ -1,5 +1,5 @@
 //! Usage rollups broken down for charts: requests per bucket and outcome code, and the
-//! busiest keys and routes of a range.
+//! busiest keys, routes and client IPs of a range.
 
 use super::rollups::{Bind, RollupFilter, bind_all, failed_requests, filter_sql};
 use super::{Db, with_pool};
@@ -54,19 +54,33 @@ pub async fn by_code(
 pub enum TopBy {
     Key,
     Endpoint,
+    /// Client IPs, from `usage_ip_rollups` (hour and day rows; no endpoint filter).
+    Ip,
 }
 
-/// One entry of a top list: a key (0: calls with no valid key) or a route.
+impl TopBy {
+    /// The ranked column, the table and its failed requests.
+    fn source(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            TopBy::Key => ("key_id", "usage_rollups", failed_requests!()),
+            TopBy::Endpoint => ("endpoint", "usage_rollups", failed_requests!()),
+            TopBy::Ip => ("ip", "usage_ip_rollups", "errors"),
+        }
+    }
+}
+
+/// One entry of a top list: a key (0: calls with no valid key), or a route or client IP.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TopTotals {
     pub key_id: i64,
-    pub endpoint: String,
+    /// The route or client IP.
+    pub name: String,
     pub requests: i64,
     pub errors: i64,
 }
 
-/// The `limit` keys or routes with the most requests in `[from_ms, to_ms)`, busiest first
-/// (ties by id or route).
+/// The `limit` keys, routes or client IPs with the most requests in `[from_ms, to_ms)`,
+/// busiest first (ties by id, route or address).
 pub async fn top(
     db: &Db,
     granularity: &str,
@@ -76,15 +90,22 @@ pub async fn top(
     by: TopBy,
     limit: i64,
 ) -> Result<Vec<TopTotals>, sqlx::Error> {
-    let column = match by {
-        TopBy::Key => "key_id",
-        TopBy::Endpoint => "endpoint",
-    };
+    let (column, table, failed) = by.source();
     let mut sql = format!(
-        "SELECT {column}, CAST(SUM(requests) AS BIGINT), CAST(SUM({}) AS BIGINT) \
-         FROM usage_rollups WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3",
-        failed_requests!()
+        "SELECT {column}, CAST(SUM(requests) AS BIGINT), CAST(SUM({failed}) AS BIGINT) \
+         FROM {table} WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
     );
+    // IP rows have no route: their callers leave the endpoint out (or show no IP list).
+    let ip_filter;
+    let filter = if by == TopBy::Ip {
+        ip_filter = RollupFilter {
+            endpoint: None,
+            ..filter.clone()
+        };
+        &ip_filter
+    } else {
+        filter
+    };
     let mut binds = filter_sql(filter, 3, &mut sql);
     binds.push(Bind::Int(limit));
     sql.push_str(&format!(
@@ -107,7 +128,7 @@ pub async fn top(
                 };
                 match by {
                     TopBy::Key => t.key_id = row.try_get(0)?,
-                    TopBy::Endpoint => t.endpoint = row.try_get(0)?,
+                    TopBy::Endpoint | TopBy::Ip => t.name = row.try_get(0)?,
                 }
                 Ok(t)
             })

@@ -3,7 +3,9 @@
 
 use super::{Db, with_pool};
 use crate::domain::analytics::histogram::BINS;
-use crate::domain::analytics::rollup::{Granularity, RawEvent, RollupKey, RollupSums};
+use crate::domain::analytics::rollup::{
+    Granularity, IpKey, IpSums, RawEvent, RollupKey, RollupSums,
+};
 use sqlx::QueryBuilder;
 use std::sync::LazyLock;
 
@@ -72,6 +74,7 @@ struct EventRow {
     latency_us: i64,
     request_bytes: i64,
     response_bytes: i64,
+    ip: String,
 }
 
 /// Up to `limit` raw events with `from_ms <= created_at < to_ms`, in (created_at, id) order,
@@ -84,7 +87,7 @@ pub async fn events_between(
     limit: i64,
 ) -> Result<Vec<RawEvent>, sqlx::Error> {
     const SQL: &str = "SELECT id, created_at, key_id, owner_user_id, api_id, endpoint, code, status, latency_us, \
-        request_bytes, response_bytes FROM usage_events \
+        request_bytes, response_bytes, ip FROM usage_events \
         WHERE created_at >= $1 AND created_at < $2 AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
         ORDER BY created_at, id LIMIT $5";
     let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
@@ -110,15 +113,17 @@ pub async fn events_between(
             latency_us: r.latency_us,
             request_bytes: r.request_bytes,
             response_bytes: r.response_bytes,
+            ip: r.ip,
         })
         .collect())
 }
 
-/// Adds `rows` to the stored rollups and moves the mark up to `mark_ms` (never down), in one
-/// transaction.
+/// Adds `rows` and the client-IP rows `ips` to the stored rollups and moves the mark up to
+/// `mark_ms` (never down), in one transaction.
 pub async fn store(
     db: &Db,
     rows: &[(&RollupKey, &RollupSums)],
+    ips: &[(&IpKey, &IpSums)],
     mark_ms: i64,
 ) -> Result<(), sqlx::Error> {
     with_pool!(db, |pool| async {
@@ -143,6 +148,28 @@ pub async fn store(
                 }
             });
             q.push(UPSERT_TAIL.as_str());
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in ips.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO usage_ip_rollups (granularity, bucket_start, owner_user_id, key_id, \
+                 api_id, ip, requests, errors) ",
+            );
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.owner_user_id)
+                    .push_bind(k.key_id)
+                    .push_bind(k.api_id)
+                    .push_bind(k.ip.as_str())
+                    .push_bind(s.requests)
+                    .push_bind(s.errors);
+            });
+            q.push(
+                " ON CONFLICT (granularity, bucket_start, owner_user_id, key_id, api_id, ip) \
+                 DO UPDATE SET requests = usage_ip_rollups.requests + excluded.requests, \
+                 errors = usage_ip_rollups.errors + excluded.errors",
+            );
             q.build().execute(&mut *tx).await?;
         }
         sqlx::query(
@@ -170,10 +197,20 @@ pub struct RollupFilter {
 impl RollupFilter {
     /// Whether the row is one the query adds up (as its SQL says).
     pub fn admits(&self, k: &RollupKey) -> bool {
-        self.key_id.is_none_or(|id| id == k.key_id)
-            && self.api_id.is_none_or(|id| id == k.api_id)
-            && self.owner_user_id.is_none_or(|id| id == k.owner_user_id)
+        self.admits_ids(k.key_id, k.api_id, k.owner_user_id)
             && self.endpoint.as_deref().is_none_or(|e| e == k.endpoint)
+    }
+
+    /// Whether a client-IP row is one the query adds up; IP rows have no route, so the
+    /// endpoint filter is the caller's to handle.
+    pub fn admits_ip(&self, k: &IpKey) -> bool {
+        self.admits_ids(k.key_id, k.api_id, k.owner_user_id)
+    }
+
+    fn admits_ids(&self, key_id: i64, api_id: i64, owner_user_id: i64) -> bool {
+        self.key_id.is_none_or(|id| id == key_id)
+            && self.api_id.is_none_or(|id| id == api_id)
+            && self.owner_user_id.is_none_or(|id| id == owner_user_id)
     }
 }
 

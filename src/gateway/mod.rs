@@ -185,7 +185,7 @@ pub async fn forward(
         code: "",
         status: 0,
         request_bytes: 0,
-        ip: peer.ip().to_string(),
+        ip: peer.ip().to_canonical().to_string(),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

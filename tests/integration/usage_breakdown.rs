@@ -1,4 +1,4 @@
-//! The usage page's breakdown (requests by outcome, busiest keys and routes) and the report's
+//! The usage page's breakdown (requests by outcome, busiest keys, routes and client IPs) and the report's
 //! route and owner filters match the calls sent, from pending and from stored rollups alike.
 
 use crate::analytics::{portal_sign_in, report, total};
@@ -40,14 +40,20 @@ async fn busiest_keys_and_routes_and_outcomes_from_pending_and_stored_rollups() 
     let quiet = create(&api, &alice, json!({"name": "quiet-key"})).await;
     let bob_key = create(&api, &bobs, json!({"name": "bobs-key"})).await;
     let call = |key: &Value, endpoint: &str| json!({"key": key["key"], "endpoint": endpoint});
-    for i in 1..=3 {
-        verify_code(&api, call(&busy, &format!("GET /tickets/{i}"))).await;
+    // The busy key's consumer is named by the caller, once in another spelling of the same
+    // address; the quiet key's calls come from the test's own address.
+    for (i, ip) in [(1, "2001:db8::7"), (2, "2001:DB8:0::7"), (3, "2001:db8::7")] {
+        let mut body = call(&busy, &format!("GET /tickets/{i}"));
+        body["ip"] = json!(ip);
+        verify_code(&api, body).await;
     }
-    let refused = json!({"key": busy["key"], "endpoint": "GET /tickets/4", "scopes": ["admin"]});
+    let refused = json!({"key": busy["key"], "endpoint": "GET /tickets/4", "scopes": ["admin"], "ip": "2001:db8::7"});
     verify_code(&api, refused).await;
     verify_code(&api, call(&quiet, "POST /orders")).await;
     for _ in 0..5 {
-        verify_code(&api, call(&bob_key, "GET /bob")).await;
+        let mut body = call(&bob_key, "GET /bob");
+        body["ip"] = json!("198.51.100.77");
+        verify_code(&api, body).await;
     }
     server.state.usage.sync().await;
 
@@ -59,6 +65,16 @@ async fn busiest_keys_and_routes_and_outcomes_from_pending_and_stored_rollups() 
         assert!(
             before(routes, "GET /tickets/{id}", "POST /orders"),
             "{routes}"
+        );
+        let ips = table(&html, "Busiest client IPs");
+        assert!(before(ips, "2001:db8::7", "127.0.0.1"), "{ips}");
+        assert!(
+            ips.contains("<td class=\"num\">4</td><td class=\"num\">1</td>"),
+            "4 calls, 1 refused, one entry: {ips}"
+        );
+        assert!(
+            !ips.contains("DB8") && !ips.contains("198.51.100.77"),
+            "{ips}"
         );
         let outcomes = table(&html, "By outcome");
         assert!(before(outcomes, "VALID", "PERMISSION_DENIED"), "{outcomes}");

@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use crate::app::usage_types::UsageCharts as ChartOptions;
 
 /// The chart containers: id and caption, in the order of [`ChartOptions::options`].
-const CHARTS: [(&str, &str); 4] = [
+const CHARTS: [(&str, &str); 5] = [
     ("chart-requests", "Requests by outcome, and error rate"),
     ("chart-latency", "Latency percentiles"),
     ("chart-keys", "Busiest keys"),
     ("chart-endpoints", "Busiest routes"),
+    ("chart-ips", "Busiest client IPs"),
 ];
 /// The `<script>` that loads ECharts (the page renders it; it may finish after hydration).
 pub const ECHARTS_SCRIPT_ID: &str = "echarts-script";

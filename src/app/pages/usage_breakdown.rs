@@ -1,8 +1,9 @@
-//! The usage page's breakdown tables: requests by outcome, and the busiest keys and routes.
+//! The usage page's breakdown tables: requests by outcome, and the busiest keys, routes and
+//! client IPs.
 //! They are the charts' figures for browsers without JavaScript and for screen readers.
 
 use crate::app::format::percent as share;
-use crate::app::usage_types::{NO_ROUTE, TopEntry, UsageBreakdown};
+use crate::app::usage_types::{NO_ROUTE, TopEntry, UNKNOWN_IP, UsageBreakdown};
 use leptos::prelude::*;
 
 #[component]
@@ -35,7 +36,9 @@ pub fn BreakdownTables(breakdown: UsageBreakdown, total: i64) -> impl IntoView {
                 </div>
                 <TopTable caption="Busiest keys" what="Key" entries=breakdown.top_keys/>
                 <TopTable caption="Busiest routes" what="Route" entries=breakdown.top_endpoints/>
+                <TopTable caption="Busiest client IPs" what="Client IP" entries=breakdown.top_ips/>
             </div>
+            {breakdown.ips_note.map(|note| view! { <p class="muted" data-testid="ips-note">{note}</p> })}
         </section>
     }
     .into_any()
@@ -56,7 +59,7 @@ fn TopTable(caption: &'static str, what: &'static str, entries: Vec<TopEntry>) -
                     {entries.into_iter().map(|e| {
                         let label = match e.key_id {
                             Some(id) => view! { <a href=format!("/keys/{id}")>{e.label}</a> }.into_any(),
-                            None if what == "Route" && e.label != NO_ROUTE => view! { <code>{e.label}</code> }.into_any(),
+                            None if what != "Key" && e.label != NO_ROUTE && e.label != UNKNOWN_IP => view! { <code>{e.label}</code> }.into_any(),
                             None => view! { <span class="muted">{e.label}</span> }.into_any(),
                         };
                         view! {

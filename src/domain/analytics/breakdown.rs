@@ -1,10 +1,11 @@
 //! A report's breakdown for the usage page's charts: requests per bucket by outcome code, and
-//! the busiest keys and routes, from stored rollups plus this process's pending ones.
+//! the busiest keys, routes and client IPs, from stored rollups plus this process's pending
+//! ones.
 
 use super::pending::PendingRollups;
 use super::query::Range;
-use super::rollup::is_failure;
-use crate::app::usage_types::{NO_ROUTE, OutcomeSeries, TopEntry, UsageBreakdown};
+use super::rollup::{Granularity, is_failure};
+use crate::app::usage_types::{NO_ROUTE, OutcomeSeries, TopEntry, UNKNOWN_IP, UsageBreakdown};
 use crate::db::rollup_breakdown::{self as store, CodeCount, TopBy, TopTotals, UPSTREAM_5XX};
 use crate::db::{self, Db, rollups::RollupFilter};
 use crate::domain::db_failure;
@@ -27,13 +28,13 @@ fn outcome(code: &str, status_class: i32) -> &str {
 /// was read `TOP` + (pending entries) long, so whatever pending adds cannot push an entry
 /// into the top that the stored list left out.
 fn merge_top(stored: Vec<TopTotals>, pending: Vec<TopTotals>, by: TopBy) -> Vec<TopTotals> {
-    let id = |t: &TopTotals| (t.key_id, t.endpoint.clone());
+    let id = |t: &TopTotals| (t.key_id, t.name.clone());
     let mut all: HashMap<(i64, String), TopTotals> =
         stored.into_iter().map(|t| (id(&t), t)).collect();
     for p in pending {
         let e = all.entry(id(&p)).or_insert_with(|| TopTotals {
             key_id: p.key_id,
-            endpoint: p.endpoint.clone(),
+            name: p.name.clone(),
             ..TopTotals::default()
         });
         e.requests += p.requests;
@@ -43,11 +44,41 @@ fn merge_top(stored: Vec<TopTotals>, pending: Vec<TopTotals>, by: TopBy) -> Vec<
     list.sort_by(|a, b| {
         b.requests.cmp(&a.requests).then_with(|| match by {
             TopBy::Key => a.key_id.cmp(&b.key_id),
-            TopBy::Endpoint => a.endpoint.cmp(&b.endpoint),
+            TopBy::Endpoint | TopBy::Ip => a.name.cmp(&b.name),
         })
     });
     list.truncate(TOP);
     list
+}
+
+/// Where a range's client-IP list comes from: IP rows are hourly at the finest, so a range of
+/// minutes is widened to the whole hours it touches.
+fn ip_range(range: Range) -> Range {
+    let granularity = range.granularity.max(Granularity::Hour);
+    Range {
+        from_ms: granularity.bucket_start(range.from_ms),
+        to_ms: range.to_ms,
+        granularity,
+    }
+}
+
+/// Sums pending rows into a top list's entries, by name or key.
+fn add_live(
+    into: &mut BTreeMap<(i64, String), TopTotals>,
+    key_id: i64,
+    name: &str,
+    requests: i64,
+    errors: i64,
+) {
+    let t = into
+        .entry((key_id, name.to_string()))
+        .or_insert_with(|| TopTotals {
+            key_id,
+            name: name.to_string(),
+            ..TopTotals::default()
+        });
+    t.requests += requests;
+    t.errors += errors;
 }
 
 /// The breakdown of `range` over the rows `filter` selects; `buckets` are the report's
@@ -60,13 +91,14 @@ pub async fn breakdown(
 ) -> AppResult<UsageBreakdown> {
     let g = range.granularity;
     let (from, to) = (range.from_ms, range.to_ms);
-    let (codes, keys, endpoints) = {
+    // IP rows carry no route: with a route filter there is no honest IP list to show.
+    let ips = filter.endpoint.is_none().then(|| ip_range(range));
+    let (codes, keys, endpoints, top_ips) = {
         let _reading = pending.reading().await;
-        let live = pending.rows(g, from, to, filter);
         let mut codes: Vec<CodeCount> = Vec::new();
-        let mut live_keys: BTreeMap<i64, TopTotals> = BTreeMap::new();
-        let mut live_routes: BTreeMap<String, TopTotals> = BTreeMap::new();
-        for (k, s) in &live {
+        let mut live_keys = BTreeMap::new();
+        let mut live_routes = BTreeMap::new();
+        for (k, s) in &pending.rows(g, from, to, filter) {
             codes.push(CodeCount {
                 bucket_start: k.bucket_start,
                 code: outcome(&k.code, k.status_class).to_string(),
@@ -77,58 +109,82 @@ pub async fn breakdown(
             } else {
                 0
             };
-            for t in [
-                live_keys.entry(k.key_id).or_insert_with(|| TopTotals {
-                    key_id: k.key_id,
-                    ..TopTotals::default()
-                }),
-                live_routes
-                    .entry(k.endpoint.clone())
-                    .or_insert_with(|| TopTotals {
-                        endpoint: k.endpoint.clone(),
-                        ..TopTotals::default()
-                    }),
-            ] {
-                t.requests += s.requests;
-                t.errors += errors;
+            add_live(&mut live_keys, k.key_id, "", s.requests, errors);
+            add_live(&mut live_routes, 0, &k.endpoint, s.requests, errors);
+        }
+        let mut live_ips = BTreeMap::new();
+        if let Some(r) = ips {
+            for (k, s) in pending.ip_rows(r.granularity, r.from_ms, r.to_ms, filter) {
+                add_live(&mut live_ips, 0, &k.ip, s.requests, s.errors);
             }
         }
         let stored_codes = store::by_code(db, g.as_str(), from, to, filter)
             .await
             .map_err(db_failure)?;
         codes.extend(stored_codes);
-        let read_top = |by: TopBy, extra: usize| {
-            store::top(db, g.as_str(), from, to, filter, by, (TOP + extra) as i64)
+        // Each stored list is read TOP + (pending entries) long: see `merge_top`.
+        let top = |r: Range, by: TopBy, live: BTreeMap<(i64, String), TopTotals>| async move {
+            let limit = (TOP + live.len()) as i64;
+            let stored = store::top(
+                db,
+                r.granularity.as_str(),
+                r.from_ms,
+                r.to_ms,
+                filter,
+                by,
+                limit,
+            )
+            .await
+            .map_err(db_failure)?;
+            AppResult::Ok(merge_top(stored, live.into_values().collect(), by))
         };
-        let keys = read_top(TopBy::Key, live_keys.len())
-            .await
-            .map_err(db_failure)?;
-        let routes = read_top(TopBy::Endpoint, live_routes.len())
-            .await
-            .map_err(db_failure)?;
-        (
-            codes,
-            merge_top(keys, live_keys.into_values().collect(), TopBy::Key),
-            merge_top(routes, live_routes.into_values().collect(), TopBy::Endpoint),
-        )
+        let keys = top(range, TopBy::Key, live_keys).await?;
+        let routes = top(range, TopBy::Endpoint, live_routes).await?;
+        let top_ips = match ips {
+            Some(r) => top(r, TopBy::Ip, live_ips).await?,
+            None => Vec::new(),
+        };
+        (codes, keys, routes, top_ips)
     };
-    Ok(UsageBreakdown {
-        outcomes: outcome_series(range, codes),
-        top_keys: key_entries(db, keys).await?,
-        top_endpoints: endpoints
-            .into_iter()
+    let named = |list: Vec<TopTotals>, empty: &str| -> Vec<TopEntry> {
+        list.into_iter()
             .map(|t| TopEntry {
-                label: if t.endpoint.is_empty() {
-                    NO_ROUTE.to_string()
+                label: if t.name.is_empty() {
+                    empty.to_string()
                 } else {
-                    t.endpoint
+                    t.name
                 },
                 key_id: None,
                 requests: t.requests,
                 errors: t.errors,
             })
-            .collect(),
+            .collect()
+    };
+    Ok(UsageBreakdown {
+        outcomes: outcome_series(range, codes),
+        top_keys: key_entries(db, keys).await?,
+        top_endpoints: named(endpoints, NO_ROUTE),
+        top_ips: named(top_ips, UNKNOWN_IP),
+        ips_note: ips_note(range, ips),
     })
+}
+
+/// What the client-IP list covers, when that is not simply the report's range.
+fn ips_note(range: Range, ips: Option<Range>) -> Option<String> {
+    match ips {
+        None => {
+            Some("Client IPs are not counted per route: clear the route filter to see them.".into())
+        }
+        Some(r) if r.from_ms != range.from_ms => {
+            let from =
+                time::OffsetDateTime::from_unix_timestamp(r.from_ms.div_euclid(1000)).ok()?;
+            Some(format!(
+                "Client IPs are counted per whole hour: this list starts at {:02}:00 UTC.",
+                from.hour()
+            ))
+        }
+        Some(_) => None,
+    }
 }
 
 /// One series per outcome over every bucket of `range`: VALID first, then by total.

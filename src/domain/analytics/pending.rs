@@ -7,15 +7,15 @@
 //! endpoint its latency target (see the issue 4 and 5 notes). After a crash, the events past
 //! the stored mark are summed again from the raw table at start ([`super::recover`]).
 
-use super::rollup::{Fact, Granularity, RollupKey, RollupSums, is_failure, with_coarser};
+use super::rollup::{
+    Fact, Granularity, IpKey, IpSums, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
+};
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock, RwLockReadGuard};
-
-type Rows = BTreeMap<RollupKey, RollupSums>;
 
 #[derive(Debug, Default)]
 pub struct PendingRollups {
@@ -30,20 +30,18 @@ pub struct PendingRollups {
 #[derive(Debug, Default)]
 struct Buffers {
     /// Minute rows still open or waiting to be stored.
-    open: Rows,
+    open: MinuteRows,
     /// Rows being stored right now (still counted by reports until stored).
-    storing: Rows,
+    storing: MinuteRows,
 }
 
 impl Buffers {
     fn visible(&self) -> impl Iterator<Item = (&RollupKey, &RollupSums)> {
-        self.open.iter().chain(self.storing.iter())
+        self.open.usage.iter().chain(self.storing.usage.iter())
     }
-}
 
-fn merge(into: &mut Rows, from: Rows) {
-    for (k, s) in from {
-        into.entry(k).or_default().add(&s);
+    fn visible_ips(&self) -> impl Iterator<Item = (&IpKey, &IpSums)> {
+        self.open.ips.iter().chain(self.storing.ips.iter())
     }
 }
 
@@ -59,14 +57,11 @@ impl PendingRollups {
     /// Counts `facts` (events already stored in the raw table).
     pub fn add<'a>(&self, facts: impl IntoIterator<Item = Fact<'a>>) {
         // Keys are built outside the lock: route folding allocates.
-        let mut rows = Rows::new();
+        let mut rows = MinuteRows::default();
         let mut latest = i64::MIN;
-        super::rollup::add_minutes(
-            &mut rows,
-            facts.into_iter().inspect(|f| latest = latest.max(f.at_ms)),
-        );
+        rows.add(facts.into_iter().inspect(|f| latest = latest.max(f.at_ms)));
         if let Ok(mut b) = self.rows.lock() {
-            merge(&mut b.open, rows);
+            b.open.merge(rows);
         }
         self.latest_end.fetch_max(latest.saturating_add(1), Relaxed);
     }
@@ -82,7 +77,7 @@ impl PendingRollups {
 
     /// Minute rows waiting (for the system dashboard and tests).
     pub fn len(&self) -> usize {
-        self.rows.lock().map(|b| b.open.len()).unwrap_or(0)
+        self.rows.lock().map(|b| b.open.usage.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -102,8 +97,7 @@ impl PendingRollups {
             let Ok(mut b) = self.rows.lock() else {
                 return Ok(Flushed::default());
             };
-            let later = b.open.split_off(&RollupKey::first_of_minute(before_ms));
-            let ready = std::mem::replace(&mut b.open, later);
+            let ready = b.open.take_before(before_ms);
             if ready.is_empty() {
                 // Nothing ended: no write (the writer asks every second). The mark stays where
                 // the last stored minute put it, which is still true.
@@ -113,11 +107,11 @@ impl PendingRollups {
             ready
         };
         let flushed = Flushed {
-            minute_rows: ready.len(),
-            requests: ready.values().map(|s| s.requests).sum(),
+            minute_rows: ready.usage.len(),
+            requests: ready.usage.values().map(|s| s.requests).sum(),
         };
         // Plain CPU work on up to a minute of rows: off the runtime's threads.
-        let rows = match tokio::task::spawn_blocking(move || with_coarser(ready)).await {
+        let (rows, ips) = match tokio::task::spawn_blocking(move || ready.with_coarser()).await {
             Ok(rows) => rows,
             Err(_) => {
                 self.restore();
@@ -125,12 +119,13 @@ impl PendingRollups {
             }
         };
         let list: Vec<_> = rows.iter().collect();
+        let ip_list: Vec<_> = ips.iter().collect();
         let _exclusive = self.gate.write().await;
-        let stored = db::rollups::store(db, &list, mark_ms).await;
+        let stored = db::rollups::store(db, &list, &ip_list, mark_ms).await;
         match stored {
             Ok(()) => {
                 if let Ok(mut b) = self.rows.lock() {
-                    b.storing.clear();
+                    b.storing = MinuteRows::default();
                 }
             }
             Err(_) => self.restore(),
@@ -142,7 +137,7 @@ impl PendingRollups {
     fn restore(&self) {
         if let Ok(mut b) = self.rows.lock() {
             let storing = std::mem::take(&mut b.storing);
-            merge(&mut b.open, storing);
+            b.open.merge(storing);
         }
     }
 
@@ -172,6 +167,28 @@ impl PendingRollups {
         for (k, s) in b.visible() {
             let key = k.at(granularity);
             if (from_ms..to_ms).contains(&key.bucket_start) && filter.admits(&key) {
+                out.entry(key).or_default().add(s);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Pending client-IP sums in `[from_ms, to_ms)` that `filter` admits (its endpoint
+    /// aside: IP rows have none), widened to `granularity`.
+    pub fn ip_rows(
+        &self,
+        granularity: Granularity,
+        from_ms: i64,
+        to_ms: i64,
+        filter: &RollupFilter,
+    ) -> Vec<(IpKey, IpSums)> {
+        let Ok(b) = self.rows.lock() else {
+            return Vec::new();
+        };
+        let mut out: BTreeMap<IpKey, IpSums> = BTreeMap::new();
+        for (k, s) in b.visible_ips() {
+            let key = k.at(granularity);
+            if (from_ms..to_ms).contains(&key.bucket_start) && filter.admits_ip(&key) {
                 out.entry(key).or_default().add(s);
             }
         }

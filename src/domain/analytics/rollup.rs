@@ -3,6 +3,10 @@
 //! stores into minute rows in memory ([`super::pending`]) and adds each ended minute, with the
 //! hour and day rows it adds up to, to the stored rows (`db::rollups`): any range is answered
 //! by adding rows, and rollups outlive the raw events' retention.
+//!
+//! Client IPs are counted apart ([`IpKey`]): as a dimension of every row they would multiply
+//! the rows by the number of clients. Their rows are hourly and daily only, since a minute
+//! row per client is about as large as the raw events it sums.
 
 use super::histogram::Histogram;
 use std::collections::BTreeMap;
@@ -57,6 +61,7 @@ pub struct RawEvent {
     pub latency_us: i64,
     pub request_bytes: i64,
     pub response_bytes: i64,
+    pub ip: String,
 }
 
 /// The dimensions of a rollup row; absent ids are 0 (ids start at 1).
@@ -148,6 +153,8 @@ pub struct Fact<'a> {
     pub latency_us: i64,
     pub request_bytes: i64,
     pub response_bytes: i64,
+    /// The client's address as the edge saw it ('' when unknown).
+    pub ip: &'a str,
 }
 
 impl RawEvent {
@@ -163,6 +170,7 @@ impl RawEvent {
             latency_us: self.latency_us,
             request_bytes: self.request_bytes,
             response_bytes: self.response_bytes,
+            ip: &self.ip,
         }
     }
 }
@@ -180,7 +188,17 @@ impl<'a> From<&'a crate::domain::usage::UsageEvent> for Fact<'a> {
             latency_us: e.latency_us,
             request_bytes: e.request_bytes,
             response_bytes: e.response_bytes,
+            ip: &e.ip,
         }
+    }
+}
+
+/// 2 for 2xx … 5 for 5xx; 0 when there was no HTTP status.
+fn status_class(status: i32) -> i32 {
+    if (100..600).contains(&status) {
+        status / 100
+    } else {
+        0
     }
 }
 
@@ -193,11 +211,6 @@ pub fn is_failure(code: &str, status_class: i32) -> bool {
 impl RollupKey {
     /// The minute row an event belongs to.
     pub fn minute_of(f: &Fact) -> RollupKey {
-        let status_class = if (100..600).contains(&f.status) {
-            f.status / 100
-        } else {
-            0
-        };
         RollupKey {
             granularity: Granularity::Minute,
             bucket_start: Granularity::Minute.bucket_start(f.at_ms),
@@ -206,7 +219,7 @@ impl RollupKey {
             owner_user_id: f.owner_user_id.unwrap_or(0),
             endpoint: route_of(f.endpoint),
             code: f.code.to_string(),
-            status_class,
+            status_class: status_class(f.status),
         }
     }
 
@@ -234,35 +247,138 @@ impl RollupKey {
     }
 }
 
-/// Adds facts to minute rows.
-pub fn add_minutes<'a>(
-    rows: &mut BTreeMap<RollupKey, RollupSums>,
-    facts: impl IntoIterator<Item = Fact<'a>>,
-) {
-    for f in facts {
-        rows.entry(RollupKey::minute_of(&f)).or_default().record(&f);
+/// The dimensions of a client-IP row; absent ids are 0, an unknown address ''.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpKey {
+    pub granularity: Granularity,
+    pub bucket_start: i64,
+    pub owner_user_id: i64,
+    pub key_id: i64,
+    pub api_id: i64,
+    pub ip: String,
+}
+
+impl IpKey {
+    fn minute_of(f: &Fact) -> IpKey {
+        IpKey {
+            granularity: Granularity::Minute,
+            bucket_start: Granularity::Minute.bucket_start(f.at_ms),
+            owner_user_id: f.owner_user_id.unwrap_or(0),
+            key_id: f.key_id.unwrap_or(0),
+            api_id: f.api_id.unwrap_or(0),
+            ip: f.ip.to_string(),
+        }
+    }
+
+    /// The same row at a coarser granularity.
+    pub fn at(&self, granularity: Granularity) -> IpKey {
+        IpKey {
+            granularity,
+            bucket_start: granularity.bucket_start(self.bucket_start),
+            ..self.clone()
+        }
+    }
+
+    fn first_of_minute(bucket_start: i64) -> IpKey {
+        IpKey {
+            granularity: Granularity::Minute,
+            bucket_start,
+            owner_user_id: i64::MIN,
+            key_id: i64::MIN,
+            api_id: i64::MIN,
+            ip: String::new(),
+        }
     }
 }
 
-/// Minute rows together with the hour and day rows they add up to.
-pub fn with_coarser(minutes: BTreeMap<RollupKey, RollupSums>) -> BTreeMap<RollupKey, RollupSums> {
-    let mut all = BTreeMap::new();
-    for (key, sums) in minutes {
-        for g in [Granularity::Hour, Granularity::Day] {
-            all.entry(key.at(g))
-                .or_insert_with(RollupSums::default)
-                .add(&sums);
-        }
-        all.insert(key, sums);
+/// A client's requests in a bucket, and how many of them failed ([`is_failure`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpSums {
+    pub requests: i64,
+    pub errors: i64,
+}
+
+impl IpSums {
+    pub fn add(&mut self, other: &IpSums) {
+        self.requests += other.requests;
+        self.errors += other.errors;
     }
-    all
+}
+
+pub type Rows = BTreeMap<RollupKey, RollupSums>;
+pub type IpRows = BTreeMap<IpKey, IpSums>;
+
+/// Minute rows of both kinds, as the usage writer holds them until their minute is stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MinuteRows {
+    pub usage: Rows,
+    pub ips: IpRows,
+}
+
+impl MinuteRows {
+    /// Adds facts to minute rows.
+    pub fn add<'a>(&mut self, facts: impl IntoIterator<Item = Fact<'a>>) {
+        for f in facts {
+            self.usage
+                .entry(RollupKey::minute_of(&f))
+                .or_default()
+                .record(&f);
+            let ip = self.ips.entry(IpKey::minute_of(&f)).or_default();
+            ip.requests += 1;
+            ip.errors += i64::from(is_failure(f.code, status_class(f.status)));
+        }
+    }
+
+    pub fn merge(&mut self, other: MinuteRows) {
+        for (k, s) in other.usage {
+            self.usage.entry(k).or_default().add(&s);
+        }
+        for (k, s) in other.ips {
+            self.ips.entry(k).or_default().add(&s);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.usage.is_empty() && self.ips.is_empty()
+    }
+
+    /// Takes out the rows of minutes that start before `before_ms`.
+    pub fn take_before(&mut self, before_ms: i64) -> MinuteRows {
+        let later = MinuteRows {
+            usage: self.usage.split_off(&RollupKey::first_of_minute(before_ms)),
+            ips: self.ips.split_off(&IpKey::first_of_minute(before_ms)),
+        };
+        std::mem::replace(self, later)
+    }
+
+    /// The rows to store: usage rows of every granularity (minute rows with the hour and day
+    /// rows they add up to), and client-IP rows by hour and day.
+    pub fn with_coarser(self) -> (Rows, IpRows) {
+        let mut usage = BTreeMap::new();
+        for (key, sums) in self.usage {
+            for g in [Granularity::Hour, Granularity::Day] {
+                usage
+                    .entry(key.at(g))
+                    .or_insert_with(RollupSums::default)
+                    .add(&sums);
+            }
+            usage.insert(key, sums);
+        }
+        let mut ips = IpRows::new();
+        for (key, sums) in self.ips {
+            for g in [Granularity::Hour, Granularity::Day] {
+                ips.entry(key.at(g)).or_default().add(&sums);
+            }
+        }
+        (usage, ips)
+    }
 }
 
 /// Sums `events` into rows of every granularity.
-pub fn aggregate(events: &[RawEvent]) -> BTreeMap<RollupKey, RollupSums> {
-    let mut minutes = BTreeMap::new();
-    add_minutes(&mut minutes, events.iter().map(RawEvent::fact));
-    with_coarser(minutes)
+pub fn aggregate(events: &[RawEvent]) -> (Rows, IpRows) {
+    let mut minutes = MinuteRows::default();
+    minutes.add(events.iter().map(RawEvent::fact));
+    minutes.with_coarser()
 }
 
 #[cfg(test)]
@@ -282,6 +398,7 @@ mod tests {
             latency_us,
             request_bytes: 10,
             response_bytes: 100,
+            ip: format!("192.0.2.{}", id % 3),
         }
     }
 
@@ -329,7 +446,7 @@ mod tests {
             event(3, 11 * minute, 7, "VALID", 2_000),
             event(4, 11 * minute, 7, "RATE_LIMIT_EXCEEDED", 100),
         ];
-        let rows = aggregate(&events);
+        let (rows, ips) = aggregate(&events);
         for g in Granularity::ALL {
             let total: i64 = rows
                 .iter()
@@ -355,6 +472,21 @@ mod tests {
             vec![
                 (10 * minute, 2, 4_000, "GET /tickets/{id}"),
                 (11 * minute, 1, 2_000, "GET /tickets/{id}")
+            ]
+        );
+        // Client IPs: hour and day rows only; event 4 (refused) is 192.0.2.1's error.
+        assert!(ips.keys().all(|k| k.granularity != Granularity::Minute));
+        let hourly: Vec<_> = ips
+            .iter()
+            .filter(|(k, _)| k.granularity == Granularity::Hour)
+            .map(|(k, s)| (k.ip.as_str(), s.requests, s.errors))
+            .collect();
+        assert_eq!(
+            hourly,
+            [
+                ("192.0.2.0", 1, 0),
+                ("192.0.2.1", 2, 1),
+                ("192.0.2.2", 1, 0)
             ]
         );
     }

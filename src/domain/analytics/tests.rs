@@ -1,7 +1,7 @@
 //! Rollups against raw events on a real SQLite file: for random event streams, counted in
 //! batches of random size and stored at random moments (late events included), or summed
 //! again from raw events after a crash, every granularity's sums equal the raw events' for any
-//! range, stored and pending together.
+//! range, stored and pending together; so do the client-IP rollups (hour and day).
 
 use super::pending::{PendingRollups, add_totals};
 use super::rollup::{Granularity, RollupSums};
@@ -51,7 +51,11 @@ fn random_events(rng: &mut Rng, n: usize, start_ms: i64) -> Vec<UsageEvent> {
                 latency_us: rng.below(2_000_000) as i64,
                 request_bytes: rng.below(5_000) as i64,
                 response_bytes: rng.below(50_000) as i64,
-                ip: String::new(),
+                // a few clients, some unknown
+                ip: match rng.below(9) {
+                    0 => String::new(),
+                    n => format!("198.51.100.{n}"),
+                },
                 user_agent: String::new(),
             }
         })
@@ -89,6 +93,51 @@ async fn seen(
         .collect()
 }
 
+/// Requests and failures per client IP in `[from, to)` (buckets of `g`), from the events.
+fn expected_ips(
+    events: &[UsageEvent],
+    g: Granularity,
+    from: i64,
+    to: i64,
+    key: Option<i64>,
+) -> BTreeMap<String, (i64, i64)> {
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for e in events.iter().filter(|e| key.is_none() || e.key_id == key) {
+        if (from..to).contains(&g.bucket_start(e.at_ms)) {
+            let t = out.entry(e.ip.clone()).or_default();
+            t.0 += 1;
+            t.1 += i64::from(super::rollup::is_failure(e.code, i32::from(e.status) / 100));
+        }
+    }
+    out
+}
+
+/// Stored plus pending client-IP sums, as the usage page's top list adds them up.
+async fn seen_ips(
+    db: &Db,
+    pending: &PendingRollups,
+    g: Granularity,
+    from: i64,
+    to: i64,
+    filter: &RollupFilter,
+) -> BTreeMap<String, (i64, i64)> {
+    use crate::db::rollup_breakdown::{TopBy, top};
+    let _reading = pending.reading().await;
+    let stored = top(db, g.as_str(), from, to, filter, TopBy::Ip, 1_000)
+        .await
+        .unwrap();
+    let mut out: BTreeMap<String, (i64, i64)> = stored
+        .into_iter()
+        .map(|t| (t.name, (t.requests, t.errors)))
+        .collect();
+    for (k, s) in pending.ip_rows(g, from, to, filter) {
+        let t = out.entry(k.ip).or_default();
+        t.0 += s.requests;
+        t.1 += s.errors;
+    }
+    out
+}
+
 async fn assert_matches(
     db: &Db,
     pending: &PendingRollups,
@@ -113,6 +162,13 @@ async fn assert_matches(
                     .filter(|(bucket, _)| (from..to).contains(bucket))
                     .collect();
                 assert_eq!(got, want, "{what}, {g:?}, key {key:?}, [{from}, {to})");
+                if g != Granularity::Minute {
+                    assert_eq!(
+                        seen_ips(db, pending, g, from, to, &filter).await,
+                        expected_ips(all, g, from, to, key),
+                        "client IPs: {what}, {g:?}, key {key:?}, [{from}, {to})"
+                    );
+                }
             }
         }
     }
