@@ -112,9 +112,13 @@ fn from_status(status: StatusCode) -> AppError {
 /// the contract's body too; it touches only /api paths.
 pub async fn envelope(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    // /metrics and the usage page's live stream are read by programs too: their refusals are
-    // the contract's JSON.
-    if !(path == "/api" || path.starts_with("/api/") || path == "/metrics" || path == "/usage/live")
+    // /metrics and the live streams are read by programs too: their refusals are the
+    // contract's JSON.
+    if !(path == "/api"
+        || path.starts_with("/api/")
+        || path == "/metrics"
+        || path == "/usage/live"
+        || path == "/admin/system/live")
     {
         return next.run(req).await;
     }

@@ -1,6 +1,7 @@
 //! The REST API under /api/v1 (see the contract). Handlers stay thin: extract, call the
 //! domain, answer.
 
+pub mod admin;
 pub mod analytics;
 pub mod apis;
 pub mod auth;
@@ -35,6 +36,7 @@ use utoipa::{
         rate_limits::rate_limits_list, rate_limits::rate_limits_create, rate_limits::rate_limits_get,
         rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
         crate::gateway::forward,
+        admin::admin_system,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -48,6 +50,7 @@ use utoipa::{
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
         (name = "rate-limits", description = "Rate-limit policies beyond a key's own: global, per API, endpoint, user, org, client IP or key (admins only)"),
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
+        (name = "admin", description = "The running instance, for admins"),
     )
 )]
 pub struct ApiDoc;
@@ -129,6 +132,7 @@ pub fn router() -> Router<AppState> {
                 .patch(rate_limits::rate_limits_update)
                 .delete(rate_limits::rate_limits_delete),
         )
+        .route("/api/v1/admin/system", get(admin::admin_system))
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
 }

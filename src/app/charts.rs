@@ -1,7 +1,8 @@
-//! The usage page's charts, built on the server with charming as ECharts options (JSON) that
-//! the chart island hands to the vendored ECharts. Built here so the page, its live updates
+//! The portal's charts (usage page, system dashboard), built on the server with charming as
+//! ECharts options (JSON) that the chart islands hand to the vendored ECharts. Built here so the page, its live updates
 //! and any later chart share one definition, and the browser downloads no chart code of ours.
 
+use crate::app::system_types::SystemPoint;
 use crate::app::usage_types::{TopEntry, UsageBreakdown, UsageCharts, UsageReport};
 use charming::Chart;
 use charming::component::{Aria, Axis, Grid, Legend};
@@ -184,6 +185,38 @@ pub fn usage_charts(report: &UsageReport, breakdown: &UsageBreakdown) -> UsageCh
         endpoints: json(top_chart(&breakdown.top_endpoints, "Route")),
         ips: json(top_chart(&breakdown.top_ips, "Client IP")),
     }
+}
+
+/// The system dashboard's history: requests, 5xx answers and refused verifications per
+/// second over the last minutes.
+pub fn system_chart(points: &[SystemPoint]) -> String {
+    let labels = points
+        .iter()
+        .map(|p| {
+            let t = p.at.to_offset(time::UtcOffset::UTC);
+            format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+        })
+        .collect();
+    let line = |name: &str, colour: &str, pick: fn(&SystemPoint) -> f64| {
+        Line::new()
+            .name(name)
+            .show_symbol(false)
+            .item_style(ItemStyle::new().color(colour))
+            .data(
+                points
+                    .iter()
+                    .map(|p| (pick(p) * 10.0).round() / 10.0)
+                    .collect::<Vec<f64>>(),
+            )
+    };
+    let chart = base(labels)
+        .y_axis(Axis::new().type_(AxisType::Value).name("per second"))
+        .series(line("Requests", P50, |p| p.requests_per_s))
+        .series(line("5xx answers", FAILED, |p| p.server_errors_per_s))
+        .series(line("Refused verifications", FAILURE_COLOURS[0], |p| {
+            p.refused_per_s
+        }));
+    serde_json::to_string(&chart).unwrap_or_default()
 }
 
 #[cfg(test)]

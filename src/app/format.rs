@@ -34,6 +34,51 @@ pub fn latency_ms(v: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// A share from 0 to 1 as a percentage with one decimal ("—" when there is none).
+pub fn share(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1} %", v * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// A rate per second: one decimal below 100, whole numbers above.
+pub fn per_second(v: f64) -> String {
+    if v < 100.0 {
+        format!("{v:.1}/s")
+    } else {
+        format!("{v:.0}/s")
+    }
+}
+
+/// A size in bytes, in binary units ("—" when unknown).
+pub fn bytes(v: Option<u64>) -> String {
+    let Some(v) = v else {
+        return "—".into();
+    };
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if v < 1024 {
+        return format!("{v} B");
+    }
+    let mut size = v as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
+/// A duration in seconds as its two largest units: `3 d 4 h`, `12 min 5 s`.
+pub fn duration_s(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    let (d, h, m, sec) = (s / 86_400, s / 3_600 % 24, s / 60 % 60, s % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{sec} s"),
+        (0, 0, _) => format!("{m} min {sec} s"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
 /// Percent-encodes for a URL query value (or a path, keeping `/`).
 pub fn url_encode(text: &str, keep_slash: bool) -> String {
     text.bytes()
@@ -56,6 +101,21 @@ mod tests {
         let t = time::macros::datetime!(2026-11-23 09:05:59 +02:00);
         assert_eq!(datetime(t), "2026-11-23 07:05 UTC");
         assert_eq!(date(t), "2026-11-23");
+    }
+
+    #[test]
+    fn figures_read_well() {
+        assert_eq!(share(Some(0.0123)), "1.2 %");
+        assert_eq!(share(None), "—");
+        assert_eq!(per_second(2.26), "2.3/s");
+        assert_eq!(per_second(1234.4), "1234/s");
+        assert_eq!(bytes(Some(512)), "512 B");
+        assert_eq!(bytes(Some(3 * 1024 * 1024 + 512 * 1024)), "3.5 MiB");
+        assert_eq!(bytes(None), "—");
+        assert_eq!(duration_s(42.9), "42 s");
+        assert_eq!(duration_s(725.0), "12 min 5 s");
+        assert_eq!(duration_s(3.0 * 3600.0 + 60.0), "3 h 1 min");
+        assert_eq!(duration_s(2.0 * 86_400.0 + 5.0 * 3600.0), "2 d 5 h");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod limit_types;
 pub mod pages;
 pub mod policy_types;
 pub mod server_fns;
+pub mod system_types;
 pub mod types;
 pub mod usage_types;
 
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits/:id") view=pages::policies::detail::PolicyDetailPage ssr=SsrMode::Async/>
             </Routes>

@@ -25,6 +25,7 @@ pub fn spawn(state: AppState) -> Jobs {
         tokio::spawn(sweeper(state.clone(), stopped.clone())),
         tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
         tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
+        tokio::spawn(system_sampler(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
@@ -48,6 +49,23 @@ async fn traffic_evictor(state: AppState, mut stopped: watch::Receiver<bool>) {
                 if dropped > 0 {
                     tracing::debug!(subjects = dropped, "idle policy buckets dropped");
                 }
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// Every second: samples the request counters, from which the admin system dashboard reads
+/// its rates. Not counted as a job run: it cannot fail, and a run a second would drown the
+/// jobs that can.
+async fn system_sampler(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+                crate::server::metrics::system::sample(&state, now_ms);
             }
             _ = stopped.changed() => break,
         }

@@ -23,9 +23,9 @@ use tokio::time::Instant;
 
 const MIN_GAP: Duration = Duration::from_secs(1);
 const IDLE_REFRESH: Duration = Duration::from_secs(30);
-const MAX_LIFE: Duration = Duration::from_secs(600);
+pub(super) const MAX_LIFE: Duration = Duration::from_secs(600);
 /// How long the browser waits before reconnecting after a stream ends.
-const RETRY: Duration = Duration::from_secs(2);
+pub(super) const RETRY: Duration = Duration::from_secs(2);
 
 /// The page's own query string.
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@ pub mod middleware;
 pub mod portal_auth;
 pub mod session_store;
 pub mod state;
+pub mod system_live;
 
 use crate::app::{App, shell};
 use crate::config::{Config, LogFormat, load_or_create_secret};
@@ -165,6 +166,7 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .route("/usage/live", get(live::usage_live))
+        .route("/admin/system/live", get(system_live::system_live))
         .route(
             &format!("{SERVER_FN_PREFIX}/{{*fn_name}}"),
             get(server_fn_handler).post(server_fn_handler),

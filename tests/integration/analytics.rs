@@ -433,12 +433,13 @@ pub async fn alice_and_bob_keys(api: &Api) -> (Value, Value) {
 }
 
 pub async fn portal_sign_in(server: &TestServer, email: &str) -> Browser {
+    portal_sign_in_as(server, email, "long-enough-pw").await
+}
+
+pub async fn portal_sign_in_as(server: &TestServer, email: &str, password: &str) -> Browser {
     let browser = server.browser();
     let res = browser
-        .form(
-            "/sfn/login",
-            &[("email", email), ("password", "long-enough-pw")],
-        )
+        .form("/sfn/login", &[("email", email), ("password", password)])
         .await;
     assert_eq!(res.status(), 302, "sign in {email}");
     browser

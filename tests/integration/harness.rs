@@ -344,9 +344,10 @@ pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
         "detail in {body}"
     );
     assert!(
-        body["path"]
-            .as_str()
-            .is_some_and(|p| p == "/api" || p.starts_with("/api/") || p == "/usage/live"),
+        body["path"].as_str().is_some_and(|p| p == "/api"
+            || p.starts_with("/api/")
+            || p == "/usage/live"
+            || p == "/admin/system/live"),
         "path in {body}"
     );
     assert!(

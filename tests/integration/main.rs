@@ -13,6 +13,7 @@ mod metrics;
 mod ops;
 mod policies;
 mod portal;
+mod system;
 mod traffic;
 mod upstream;
 mod usage;

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Reads a server-sent event stream an event at a time.
-struct Events {
+pub struct Events {
     res: reqwest::Response,
     buf: String,
 }
 
 impl Events {
-    async fn open(browser: &Browser, path: &str) -> Events {
+    pub async fn open(browser: &Browser, path: &str) -> Events {
         let res = browser.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()["content-type"], "text/event-stream");
@@ -25,7 +25,7 @@ impl Events {
     }
 
     /// The next event as (name, data); keep-alive comments are skipped. None at the end.
-    async fn next(&mut self) -> Option<(String, String)> {
+    pub async fn next(&mut self) -> Option<(String, String)> {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();

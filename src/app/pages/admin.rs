@@ -1,8 +1,7 @@
-use super::signed_in_user;
+use super::signed_in_admin;
 use crate::app::components::PageHeader;
 use crate::app::format;
 use crate::app::layout::Shell;
-use crate::app::pages::errors::Forbidden;
 use crate::app::server_fns::admin::admin_users;
 use crate::app::types::{Role, UserListPage};
 use leptos::prelude::*;
@@ -11,12 +10,10 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else {
-        return ().into_any();
+    let user = match signed_in_admin() {
+        Ok(user) => user,
+        Err(instead) => return instead,
     };
-    if !user.role.is_admin() {
-        return view! { <Forbidden/> }.into_any();
-    }
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
     let page = crate::app::pages::page_param(&query);
@@ -31,6 +28,7 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Admin"/>
         <Shell user=Some(user)>
             <PageHeader title="Users" subtitle="Everyone with an account on this instance.".to_string()>
+                <a class="btn btn-secondary" href="/admin/system">"System"</a>
                 <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
             </PageHeader>
             <section class="card">

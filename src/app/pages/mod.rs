@@ -8,6 +8,7 @@ pub mod errors;
 pub mod home;
 pub mod keys;
 pub mod policies;
+pub mod system;
 pub mod usage;
 pub mod usage_breakdown;
 
@@ -36,4 +37,17 @@ pub fn signed_in_user() -> Option<User> {
         ));
     }
     user
+}
+
+/// The signed-in admin; otherwise what the page shows instead: nothing (the browser is sent
+/// to sign in) or the "not allowed" page.
+pub fn signed_in_admin() -> Result<User, AnyView> {
+    use leptos::prelude::IntoAny;
+    match signed_in_user() {
+        None => Err(().into_any()),
+        Some(user) if !user.role.is_admin() => {
+            Err(leptos::view! { <crate::app::pages::errors::Forbidden/> }.into_any())
+        }
+        Some(user) => Ok(user),
+    }
 }

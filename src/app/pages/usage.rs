@@ -4,7 +4,8 @@
 use super::signed_in_user;
 use crate::app::components::{PageHeader, Stat};
 use crate::app::format::{self, latency_ms as ms, percent};
-use crate::app::islands::usage_charts::{ECHARTS_SCRIPT_ID, UsageCharts};
+use crate::app::islands::ECHARTS_SCRIPT_ID;
+use crate::app::islands::usage_charts::UsageCharts;
 use crate::app::layout::Shell;
 use crate::app::pages::usage_breakdown::BreakdownTables;
 use crate::app::server_fns::usage::{PRESETS, load_usage};

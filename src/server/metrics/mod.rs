@@ -104,6 +104,8 @@ pub struct Metrics {
     routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
     verifications: RwLock<HashMap<(&'static str, &'static str), Arc<AtomicU64>>>,
     jobs: RwLock<HashMap<&'static str, Arc<JobSeries>>>,
+    /// Samples of the counters above, for the system dashboard's rates.
+    pub window: window::SystemWindow,
 }
 
 impl Metrics {
@@ -239,6 +241,8 @@ impl Metrics {
 
 mod endpoint;
 mod render;
+pub mod system;
+pub mod window;
 
 pub use endpoint::{gauges, metrics_endpoint};
 pub use render::{Gauges, resident_memory_bytes};

@@ -4,8 +4,8 @@ use crate::app::components::{FormError, action_error};
 use crate::app::format;
 use crate::app::layout::Shell;
 use crate::app::pages::apis::enabled_badge;
-use crate::app::pages::errors::{Forbidden, NotFound};
-use crate::app::pages::signed_in_user;
+use crate::app::pages::errors::NotFound;
+use crate::app::pages::signed_in_admin;
 use crate::app::policy_types::RateLimitPolicy;
 use crate::app::server_fns::policies::{DeletePolicy, UpdatePolicy, policy_detail};
 use crate::error::ErrorCode;
@@ -15,12 +15,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn PolicyDetailPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else {
-        return ().into_any();
+    let user = match signed_in_admin() {
+        Ok(user) => user,
+        Err(instead) => return instead,
     };
-    if !user.role.is_admin() {
-        return view! { <Forbidden/> }.into_any();
-    }
     let Some(id) = use_params_map()
         .get_untracked()
         .get("id")

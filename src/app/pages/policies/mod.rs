@@ -3,11 +3,10 @@
 pub mod detail;
 pub mod form;
 
-use super::signed_in_user;
+use super::signed_in_admin;
 use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::layout::Shell;
 use crate::app::pages::apis::enabled_badge;
-use crate::app::pages::errors::Forbidden;
 use crate::app::policy_types::{PolicyScope, RateLimitPolicy, RateLimitPolicyPage};
 use crate::app::server_fns::policies::{CreatePolicy, policies_page};
 use form::PolicyFields;
@@ -56,12 +55,10 @@ pub fn limit_text(p: &RateLimitPolicy) -> String {
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
-    let Some(user) = signed_in_user() else {
-        return ().into_any();
+    let user = match signed_in_admin() {
+        Ok(user) => user,
+        Err(instead) => return instead,
     };
-    if !user.role.is_admin() {
-        return view! { <Forbidden/> }.into_any();
-    }
     let query = use_query_map().get_untracked();
     let scope = query.get("scope").unwrap_or_default();
     let page = crate::app::pages::page_param(&query);
