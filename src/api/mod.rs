@@ -2,6 +2,7 @@
 //! domain, answer.
 
 pub mod admin;
+pub mod alerts;
 pub mod analytics;
 pub mod apis;
 pub mod auth;
@@ -37,6 +38,8 @@ use utoipa::{
         rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
         crate::gateway::forward,
         admin::admin_system,
+        alerts::alert_rules_list, alerts::alert_rules_update, alerts::alerts_list,
+        alerts::notifications_list, alerts::notifications_read, alerts::notifications_read_all,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -51,6 +54,8 @@ use utoipa::{
         (name = "rate-limits", description = "Rate-limit policies beyond a key's own: global, per API, endpoint, user, org, client IP or key (admins only)"),
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
         (name = "admin", description = "The running instance, for admins"),
+        (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
+        (name = "notifications", description = "The caller's in-portal notifications"),
     )
 )]
 pub struct ApiDoc;
@@ -133,6 +138,21 @@ pub fn router() -> Router<AppState> {
                 .delete(rate_limits::rate_limits_delete),
         )
         .route("/api/v1/admin/system", get(admin::admin_system))
+        .route("/api/v1/alert-rules", get(alerts::alert_rules_list))
+        .route(
+            "/api/v1/alert-rules/{kind}",
+            axum::routing::patch(alerts::alert_rules_update),
+        )
+        .route("/api/v1/alerts", get(alerts::alerts_list))
+        .route("/api/v1/notifications", get(alerts::notifications_list))
+        .route(
+            "/api/v1/notifications/read-all",
+            post(alerts::notifications_read_all),
+        )
+        .route(
+            "/api/v1/notifications/{id}/read",
+            post(alerts::notifications_read),
+        )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
 }

@@ -13,7 +13,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use time::OffsetDateTime;
 
 /// The acting admin, checked before the body is read so that others get 403 whatever they send.
-fn admin(caller: CurrentUser, client: Client) -> Result<Actor, AppError> {
+pub(super) fn admin(caller: CurrentUser, client: Client) -> Result<Actor, AppError> {
     caller.require_account_access()?;
     let actor = Actor {
         user: caller.user,

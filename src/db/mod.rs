@@ -1,12 +1,14 @@
 //! All SQL lives here. One SQL text serves both backends where the dialects agree (`$1`
 //! placeholders work on SQLite too); `with_pool!` type-checks each query once per backend.
 
+pub mod alerts;
 pub mod apis;
 pub mod attempts;
 pub mod audit;
 pub mod auth_sessions;
 pub mod key_allowance;
 pub mod keys;
+pub mod notifications;
 pub mod rate_limit_policies;
 pub mod rollup_breakdown;
 pub mod rollups;

@@ -2,10 +2,12 @@
 //! server functions both call these and nothing else.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analytics;
 pub mod apis;
 pub mod crypto;
 pub mod keys;
+pub mod notifications;
 pub mod passwords;
 pub mod patch_fields;
 pub mod policies;

@@ -26,6 +26,7 @@ pub fn spawn(state: AppState) -> Jobs {
         tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
         tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
         tokio::spawn(system_sampler(state.clone(), stopped.clone())),
+        tokio::spawn(alert_evaluator(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
@@ -66,6 +67,29 @@ async fn system_sampler(state: AppState, mut stopped: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
                 crate::server::metrics::system::sample(&state, now_ms);
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// Every minute: judges the alert rules over the minutes that have ended. Raising is
+/// idempotent per subject and period, so a run repeated after a restart, or by another
+/// instance, raises nothing twice.
+async fn alert_evaluator(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+                let result = crate::domain::alerts::evaluate(&state.db, state.usage.pending(), now_ms).await;
+                match &result {
+                    Ok(n) if *n > 0 => tracing::info!(alerts = n, "usage alerts raised"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.detail, "judging usage alerts failed; next try in a minute"),
+                }
+                state.metrics.job_ran("alert_evaluator", result.is_ok(), now_ms);
             }
             _ = stopped.changed() => break,
         }

@@ -1,6 +1,7 @@
 //! Integration stories against a real server. The same tests run on SQLite (default) and on
 //! PostgreSQL (KEYPORT_TEST_DATABASE_URL set).
 
+mod alerts;
 mod analytics;
 mod api_auth;
 mod api_errors;
