@@ -12,7 +12,7 @@ KEYPORT_DATA_DIR ?= ./data
 # The steps depend on each other's output; never run them side by side under -j.
 .NOTPARALLEL:
 .DEFAULT_GOAL := build
-.PHONY: help run build tools test test-unit test-postgres e2e bench fmt fmt-check clean-data
+.PHONY: help run build tools test test-unit test-postgres e2e bench seed-demo fmt fmt-check clean-data
 
 help:
 	@echo 'make run         build, then serve http://127.0.0.1:3000 on SQLite in $(KEYPORT_DATA_DIR)'
@@ -20,6 +20,7 @@ help:
 	@echo 'make test        unit + integration (SQLite, then a throwaway PostgreSQL) + end-to-end'
 	@echo 'make e2e         build, then only the Chromium specs'
 	@echo 'make bench       benchmarks'
+	@echo 'make seed-demo   fill $(KEYPORT_DATA_DIR) with demo data (SEED_ARGS=--keys N --events N --days N)'
 	@echo 'make fmt         cargo fmt (fmt-check: only check)'
 	@echo 'make clean-data  delete $(KEYPORT_DATA_DIR) (the database of make run)'
 
@@ -59,6 +60,11 @@ e2e: build
 
 bench: build
 	bench/run.sh
+
+# Demo data at scale in the database of `make run` (keyport seed-demo; a database that has
+# demo data already is refused). SEED_ARGS changes the amounts, e.g. SEED_ARGS='--events 100000'.
+seed-demo: build
+	env KEYPORT_DATA_DIR='$(KEYPORT_DATA_DIR)' ./target/release/keyport seed-demo $(SEED_ARGS)
 
 fmt:
 	cargo fmt --all

@@ -50,6 +50,9 @@ pub struct Config {
     pub gateway_max_body_bytes: u64,
     /// Raw usage events older than this many days are purged (1..=3650).
     pub usage_retention_days: u32,
+    /// Minute rollups older than this many days are purged (1..=90); hour and day rollups
+    /// are kept for good.
+    pub minute_rollup_days: u32,
     /// Usage events waiting to be written; when full, new events are dropped and counted.
     pub usage_queue_capacity: usize,
     /// The longest a usage event waits in memory before it is written (10..=1000 ms): the
@@ -133,6 +136,7 @@ impl Config {
             .to_string();
         let usage_retention_days =
             bounded_number(&lookup, "KEYPORT_USAGE_RETENTION_DAYS", 90, 1..=3650)?;
+        let minute_rollup_days = bounded_number(&lookup, "KEYPORT_MINUTE_ROLLUP_DAYS", 7, 1..=90)?;
         let usage_queue_capacity =
             bounded_number(&lookup, "KEYPORT_USAGE_QUEUE", 100_000, 1000..=10_000_000)?;
         let usage_flush_ms = bounded_number(&lookup, "KEYPORT_USAGE_FLUSH_MS", 500, 10..=1000)?;
@@ -160,6 +164,7 @@ impl Config {
             ),
             gateway_max_body_bytes,
             usage_retention_days,
+            minute_rollup_days,
             usage_queue_capacity,
             usage_flush_ms,
             metrics_token,
@@ -282,13 +287,16 @@ mod tests {
         assert_eq!(c.usage_retention_days, 90);
         assert_eq!(c.usage_queue_capacity, 100_000);
         assert_eq!(c.usage_flush_ms, 500);
+        assert_eq!(c.minute_rollup_days, 7);
 
         let c = config(&[
             ("KEYPORT_USAGE_RETENTION_DAYS", "3650"),
             ("KEYPORT_USAGE_QUEUE", "1000"),
             ("KEYPORT_USAGE_FLUSH_MS", "1000"),
+            ("KEYPORT_MINUTE_ROLLUP_DAYS", "90"),
         ])
         .unwrap();
+        assert_eq!(c.minute_rollup_days, 90);
         assert_eq!(
             (
                 c.usage_retention_days,
@@ -308,6 +316,8 @@ mod tests {
             ("KEYPORT_USAGE_FLUSH_MS", "9"),
             ("KEYPORT_USAGE_FLUSH_MS", "1001"),
             ("KEYPORT_USAGE_FLUSH_MS", "0.5"),
+            ("KEYPORT_MINUTE_ROLLUP_DAYS", "0"),
+            ("KEYPORT_MINUTE_ROLLUP_DAYS", "91"),
         ] {
             match config(&[(name, bad)]) {
                 Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{bad}"),

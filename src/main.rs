@@ -1,4 +1,5 @@
 //! `keyport`: configuration → database → state → serve, until Ctrl-C or SIGTERM.
+//! `keyport seed-demo`: fill the database with demo data (`server::seed_cli`).
 
 use keyport::{config::Config, server};
 use std::process::ExitCode;
@@ -13,6 +14,18 @@ async fn main() -> ExitCode {
         }
     };
     server::init_logging(config.log_format);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("seed-demo") => return server::seed_cli::run(config, &args[1..]).await,
+        Some(other) => {
+            eprintln!(
+                "keyport: unknown command {other}\nusage: keyport (serve)\n{}",
+                server::seed_cli::USAGE
+            );
+            return ExitCode::from(2);
+        }
+    }
     let addr = config.addr;
     let state = match server::prepare(config).await {
         Ok(s) => s,

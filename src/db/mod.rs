@@ -6,6 +6,7 @@ pub mod apis;
 pub mod attempts;
 pub mod audit;
 pub mod auth_sessions;
+pub mod demo;
 pub mod key_allowance;
 pub mod keys;
 pub mod notifications;

@@ -184,6 +184,30 @@ pub async fn store(
     .await)
 }
 
+/// Deletes minute rows of buckets before `cutoff_ms`, at most an hour of buckets per
+/// statement (short write transactions: the usage writer is never held up for long);
+/// returns how many went.
+pub async fn delete_minutes_before(db: &Db, cutoff_ms: i64) -> Result<u64, sqlx::Error> {
+    const OLDEST: &str = "SELECT MIN(bucket_start) FROM usage_rollups WHERE granularity = 'minute'";
+    const DELETE: &str = "DELETE FROM usage_rollups WHERE granularity = 'minute' \
+        AND bucket_start >= $1 AND bucket_start < $2";
+    let mut deleted = 0;
+    loop {
+        let oldest: Option<i64> =
+            with_pool!(db, |pool| sqlx::query_scalar(OLDEST).fetch_one(pool).await)?;
+        let Some(from) = oldest.filter(|&t| t < cutoff_ms) else {
+            return Ok(deleted);
+        };
+        let to = (from + Granularity::Hour.millis()).min(cutoff_ms);
+        deleted += with_pool!(db, |pool| sqlx::query(DELETE)
+            .bind(from)
+            .bind(to)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+}
+
 /// Which rollup rows a query adds up.
 #[derive(Clone, Debug, Default)]
 pub struct RollupFilter {

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod apis;
 pub mod crypto;
+pub mod demo;
 pub mod keys;
 pub mod notifications;
 pub mod passwords;

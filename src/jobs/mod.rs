@@ -116,7 +116,8 @@ async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago,
-/// sign-in attempts older than 90 days and usage events past their retention, so these
+/// sign-in attempts older than 90 days, usage events and minute rollups past their
+/// retention, so these
 /// tables stay small.
 async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -126,7 +127,8 @@ async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
                 let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
                 let swept = sweep(&state.db, now_ms).await;
                 let purged = purge_usage(&state.db, now_ms, state.config.usage_retention_days).await;
-                state.metrics.job_ran("sweeper", swept && purged, now_ms);
+                let minutes = purge_minute_rollups(&state.db, now_ms, state.config.minute_rollup_days).await;
+                state.metrics.job_ran("sweeper", swept && purged && minutes, now_ms);
             }
             _ = stopped.changed() => break,
         }
@@ -145,6 +147,18 @@ async fn purge_usage(db: &crate::db::Db, now_ms: i64, retention_days: u32) -> bo
             tracing::warn!(error = %e, "purging old usage events failed");
             false
         }
+    }
+}
+
+/// Whether it worked (a failure is logged).
+async fn purge_minute_rollups(db: &crate::db::Db, now_ms: i64, days: u32) -> bool {
+    match crate::domain::analytics::purge_minute_rows(db, now_ms, days).await {
+        Ok(0) => true,
+        Ok(n) => {
+            tracing::info!(deleted = n, days, "purged old minute rollups");
+            true
+        }
+        Err(_) => false,
     }
 }
 

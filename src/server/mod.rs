@@ -4,6 +4,7 @@ mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod portal_auth;
+pub mod seed_cli;
 pub mod session_store;
 pub mod state;
 pub mod system_live;

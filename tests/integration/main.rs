@@ -8,6 +8,7 @@ mod api_errors;
 mod api_keys;
 mod apis;
 mod apis_portal;
+mod demo;
 mod gateway;
 mod harness;
 mod metrics;

@@ -48,16 +48,27 @@ pub async fn recover(db: &Db, until_ms: i64) -> AppResult<usize> {
     Ok(counted)
 }
 
+/// Deletes minute rollups older than `days` before `now_ms` (hour and day rollups stay);
+/// returns how many went.
+pub async fn purge_minute_rows(db: &Db, now_ms: i64, days: u32) -> AppResult<u64> {
+    let cutoff = pending::PendingRollups::new(days).minutes_since(now_ms);
+    db::rollups::delete_minutes_before(db, cutoff)
+        .await
+        .map_err(db_failure)
+}
+
 /// What a key's usage report or export covers: checked range, key visible to the actor.
 async fn key_scope(
     ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
     actor: &crate::domain::keys::Actor,
     id: crate::app::types::KeyId,
     q: &query::RangeQuery,
     now: crate::domain::Timestamp,
 ) -> AppResult<(query::Range, db::rollups::RollupFilter)> {
     let mut v = crate::error::Validator::default();
-    let range = query::range_of(&mut v, q, now);
+    let minutes_since = pending.minutes_since(crate::domain::to_millis(now));
+    let range = query::range_of(&mut v, q, now, minutes_since);
     v.finish()?;
     crate::domain::keys::load_visible(ctx, actor, id).await?;
     let filter = db::rollups::RollupFilter {
@@ -71,12 +82,14 @@ async fn key_scope(
 /// owner's), optionally one key, API or route.
 async fn usage_scope(
     ctx: &crate::domain::keys::KeyContext<'_>,
+    pending: &pending::PendingRollups,
     actor: &crate::domain::keys::Actor,
     q: &query::UsageQuery,
     now: crate::domain::Timestamp,
 ) -> AppResult<(query::Range, db::rollups::RollupFilter)> {
     let mut v = crate::error::Validator::default();
-    let range = query::range_of(&mut v, &q.range(), now);
+    let minutes_since = pending.minutes_since(crate::domain::to_millis(now));
+    let range = query::range_of(&mut v, &q.range(), now, minutes_since);
     let endpoint = q.endpoint.as_deref().map(str::trim);
     v.check(
         endpoint.is_none_or(|e| !e.is_empty() && e.len() <= 512),
@@ -113,7 +126,7 @@ pub async fn key_usage(
     q: &query::RangeQuery,
     now: crate::domain::Timestamp,
 ) -> AppResult<crate::app::usage_types::UsageReport> {
-    let (range, filter) = key_scope(ctx, actor, id, q, now).await?;
+    let (range, filter) = key_scope(ctx, pending, actor, id, q, now).await?;
     query::report(ctx.db, pending, range, &filter).await
 }
 
@@ -125,7 +138,7 @@ pub async fn usage(
     q: &query::UsageQuery,
     now: crate::domain::Timestamp,
 ) -> AppResult<crate::app::usage_types::UsageReport> {
-    let (range, filter) = usage_scope(ctx, actor, q, now).await?;
+    let (range, filter) = usage_scope(ctx, pending, actor, q, now).await?;
     query::report(ctx.db, pending, range, &filter).await
 }
 
@@ -140,7 +153,7 @@ pub async fn usage_with_breakdown(
     crate::app::usage_types::UsageReport,
     crate::app::usage_types::UsageBreakdown,
 )> {
-    let (range, filter) = usage_scope(ctx, actor, q, now).await?;
+    let (range, filter) = usage_scope(ctx, pending, actor, q, now).await?;
     let report = query::report(ctx.db, pending, range, &filter).await?;
     let breakdown = breakdown::breakdown(ctx.db, pending, range, &filter).await?;
     Ok((report, breakdown))
@@ -171,7 +184,7 @@ pub async fn key_export(
     now: crate::domain::Timestamp,
 ) -> AppResult<Export> {
     let format = export_format(q.format.as_deref())?;
-    let (range, filter) = key_scope(ctx, actor, id, &q.range(), now).await?;
+    let (range, filter) = key_scope(ctx, pending, actor, id, &q.range(), now).await?;
     let body = export::stream(ctx.db, pending, range, filter, format).await;
     Ok(Export {
         format,
@@ -189,7 +202,7 @@ pub async fn usage_export(
     now: crate::domain::Timestamp,
 ) -> AppResult<Export> {
     let format = export_format(q.format.as_deref())?;
-    let (range, filter) = usage_scope(ctx, actor, &q.usage(), now).await?;
+    let (range, filter) = usage_scope(ctx, pending, actor, &q.usage(), now).await?;
     let body = export::stream(ctx.db, pending, range, filter, format).await;
     Ok(Export {
         format,

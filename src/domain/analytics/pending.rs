@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock, RwLockReadGuard};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PendingRollups {
     rows: Mutex<Buffers>,
+    /// Days minute rows are kept (the sweeper deletes older ones; hour and day rows stay).
+    minute_days: u32,
     /// Held shared by a report while it reads stored and pending rows, and exclusively by a
     /// flush while it stores rows and forgets them: a report sees each row exactly once.
     gate: Arc<RwLock<()>>,
@@ -45,6 +47,15 @@ impl Buffers {
     }
 }
 
+/// Minute rows are kept this many days unless configured (KEYPORT_MINUTE_ROLLUP_DAYS).
+pub const DEFAULT_MINUTE_DAYS: u32 = 7;
+
+impl Default for PendingRollups {
+    fn default() -> Self {
+        Self::new(DEFAULT_MINUTE_DAYS)
+    }
+}
+
 /// What a flush stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flushed {
@@ -64,6 +75,25 @@ impl PendingRollups {
             b.open.merge(rows);
         }
         self.latest_end.fetch_max(latest.saturating_add(1), Relaxed);
+    }
+
+    pub fn new(minute_days: u32) -> Self {
+        Self {
+            rows: Mutex::default(),
+            minute_days,
+            gate: Arc::default(),
+            latest_end: AtomicI64::default(),
+        }
+    }
+
+    /// The oldest instant minute rows still cover at `now_ms`: reports by the minute must
+    /// start here or later.
+    pub fn minutes_since(&self, now_ms: i64) -> i64 {
+        Granularity::Minute.bucket_start(now_ms - i64::from(self.minute_days) * 86_400_000)
+    }
+
+    pub fn minute_days(&self) -> u32 {
+        self.minute_days
     }
 
     /// A mark for a writer that stops: every event it counted is before it, and so is every

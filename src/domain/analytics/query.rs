@@ -140,14 +140,20 @@ fn parse_time(v: &mut Validator, field: &str, text: Option<&str>) -> Option<i64>
     }
 }
 
-/// Checks a query's range at `now`.
-pub fn range_of(v: &mut Validator, q: &RangeQuery, now: Timestamp) -> Option<Range> {
+/// Checks a query's range at `now`; minute rows cover only `minutes_since_ms` onwards (the
+/// retention of minute rows), so older ranges are answered by the hour or day.
+pub fn range_of(
+    v: &mut Validator,
+    q: &RangeQuery,
+    now: Timestamp,
+    minutes_since_ms: i64,
+) -> Option<Range> {
     let to = parse_time(v, "query.to", q.to.as_deref()).unwrap_or(to_millis(now));
     let from = parse_time(v, "query.from", q.from.as_deref()).unwrap_or(to - DAY_MS);
     let granularity = match q.granularity.as_deref().map(str::trim) {
         None | Some("") => {
             let span = to - from;
-            Some(if span <= 6 * 3_600_000 {
+            Some(if span <= 6 * 3_600_000 && from >= minutes_since_ms {
                 Granularity::Minute
             } else if span <= 14 * DAY_MS {
                 Granularity::Hour
@@ -165,6 +171,11 @@ pub fn range_of(v: &mut Validator, q: &RangeQuery, now: Timestamp) -> Option<Ran
             g
         }
     };
+    v.check(
+        granularity != Some(Granularity::Minute) || from >= minutes_since_ms,
+        "query.granularity",
+        "minute rows are kept only for recent days (KEYPORT_MINUTE_ROLLUP_DAYS); choose hour or day for a range that starts earlier",
+    );
     v.check(from < to, "query.from", "must be before `to`");
     v.check(
         to - from <= MAX_RANGE_MS,
@@ -275,7 +286,12 @@ mod tests {
 
     fn fields(query: &RangeQuery) -> Vec<String> {
         let mut v = Validator::default();
-        range_of(&mut v, query, time::macros::datetime!(2026-11-23 10:30 UTC));
+        range_of(
+            &mut v,
+            query,
+            time::macros::datetime!(2026-11-23 10:30 UTC),
+            i64::MIN,
+        );
         match v.finish() {
             Ok(()) => vec![],
             Err(e) => e.errors.into_iter().map(|e| e.field).collect(),
@@ -286,7 +302,7 @@ mod tests {
     fn ranges_default_and_align_to_whole_buckets() {
         let now = time::macros::datetime!(2026-11-23 10:30:15 UTC);
         let mut v = Validator::default();
-        let r = range_of(&mut v, &RangeQuery::default(), now).unwrap();
+        let r = range_of(&mut v, &RangeQuery::default(), now, i64::MIN).unwrap();
         assert_eq!(r.granularity, Granularity::Hour, "24 h: hours");
         assert_eq!(
             r.from_ms,
@@ -296,9 +312,9 @@ mod tests {
             r.to_ms,
             to_millis(time::macros::datetime!(2026-11-23 11:00 UTC))
         );
-        let r = range_of(&mut v, &q("2026-11-23T09:30:00Z", "", ""), now).unwrap();
+        let r = range_of(&mut v, &q("2026-11-23T09:30:00Z", "", ""), now, i64::MIN).unwrap();
         assert_eq!(r.granularity, Granularity::Minute);
-        let r = range_of(&mut v, &q("2026-10-01T00:00:00Z", "", ""), now).unwrap();
+        let r = range_of(&mut v, &q("2026-10-01T00:00:00Z", "", ""), now, i64::MIN).unwrap();
         assert_eq!(r.granularity, Granularity::Day);
         assert!(v.finish().is_ok());
     }
@@ -317,5 +333,34 @@ mod tests {
             ["query.granularity"],
             "too many buckets"
         );
+    }
+
+    #[test]
+    fn minute_reports_stay_within_the_minute_rows_kept() {
+        let now = time::macros::datetime!(2026-11-23 10:30 UTC);
+        let since = to_millis(time::macros::datetime!(2026-11-16 10:30 UTC));
+        let mut v = Validator::default();
+        let recent = q("2026-11-23T09:30:00Z", "", "");
+        let r = range_of(&mut v, &recent, now, since).unwrap();
+        assert_eq!(r.granularity, Granularity::Minute);
+        let old = q("2026-11-10T09:30:00Z", "2026-11-10T10:30:00Z", "");
+        let r = range_of(&mut v, &old, now, since).unwrap();
+        assert_eq!(
+            r.granularity,
+            Granularity::Hour,
+            "chosen: hours, as minutes are gone"
+        );
+        assert!(v.finish().is_ok());
+        let mut v = Validator::default();
+        let old_by_minute = q("2026-11-10T09:30:00Z", "2026-11-10T10:30:00Z", "minute");
+        range_of(&mut v, &old_by_minute, now, since);
+        let fields: Vec<String> = v
+            .finish()
+            .unwrap_err()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["query.granularity"]);
     }
 }

@@ -271,7 +271,7 @@ fn not_supported(field: &str, what: &str) -> FieldError {
 }
 
 /// A fresh key row with new material; the plaintext is returned beside it.
-fn new_material(crypto: &Keys, prefix: &str) -> (String, String, String) {
+pub(crate) fn new_material(crypto: &Keys, prefix: &str) -> (String, String, String) {
     let plaintext = material::generate(prefix);
     let hash = crate::domain::crypto::hex(&verify::key_hash(crypto, &plaintext));
     let last4 = plaintext[plaintext.len() - 4..].to_string();

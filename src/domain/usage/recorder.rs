@@ -35,6 +35,8 @@ pub struct UsageSettings {
     /// little late (a slow upstream, a batch in flight) mostly land in the same write. Later
     /// ones still count: they are added with the next minute.
     pub rollup_settle: Duration,
+    /// Days minute rollups are kept (hour and day rollups are kept for good).
+    pub minute_rollup_days: u32,
 }
 
 impl Default for UsageSettings {
@@ -51,6 +53,7 @@ impl Default for UsageSettings {
             retries: 4,
             retry_backoff: Duration::from_millis(100),
             rollup_settle: Duration::from_secs(5),
+            minute_rollup_days: crate::domain::analytics::pending::DEFAULT_MINUTE_DAYS,
         }
     }
 }
@@ -60,6 +63,7 @@ impl UsageSettings {
         Self {
             queue_capacity: config.usage_queue_capacity,
             flush_interval: Duration::from_millis(config.usage_flush_ms),
+            minute_rollup_days: config.minute_rollup_days,
             ..Self::default()
         }
     }
@@ -142,7 +146,7 @@ impl UsageRecorder {
         let (stop_tx, stop_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
-        let pending = Arc::new(PendingRollups::default());
+        let pending = Arc::new(PendingRollups::new(settings.minute_rollup_days));
         let changes = Arc::new(watch::Sender::new(0));
         let recorder = Self {
             inner: Arc::new(Inner {
