@@ -65,6 +65,12 @@ impl AlertKind {
     pub fn has_window(self) -> bool {
         self != AlertKind::FailedIp
     }
+
+    /// Whether the rule judges only keys with `min_requests` calls or more in the window
+    /// (the count rules ignore it).
+    pub fn has_min_requests(self) -> bool {
+        matches!(self, AlertKind::ErrorRate | AlertKind::TrafficSpike)
+    }
 }
 
 /// An alert rule: when it raises alerts.

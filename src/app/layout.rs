@@ -1,6 +1,7 @@
 //! The frame around signed-in pages: top bar, navigation, account menu, footer.
 
 use super::server_fns::auth::Logout;
+use super::server_fns::notifications::unread_notifications;
 use super::types::User;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
@@ -11,6 +12,38 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     let current = path == href || path.starts_with(&format!("{href}/"));
     view! {
         <li><a href=href aria-current=current.then_some("page")>{label}</a></li>
+    }
+}
+
+/// "Notifications" with the signed-in user's unread count, as of this page load (a badge, and
+/// "Notifications, 3 unread" to screen readers).
+#[component]
+fn NotificationsLink() -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    let current = path == "/notifications";
+    let unread = Resource::new(|| (), |_| unread_notifications());
+    let link = move |n: i64| {
+        let label = (n > 0).then(|| format!("Notifications, {n} unread"));
+        let badge = (n > 0).then(|| {
+            let shown = if n > 99 {
+                "99+".to_string()
+            } else {
+                n.to_string()
+            };
+            view! { <span class="badge badge-blue nav-count" aria-hidden="true">{shown}</span> }
+        });
+        view! {
+            <a href="/notifications" aria-current=current.then_some("page") aria-label=label>
+                "Notifications"{badge}
+            </a>
+        }
+    };
+    view! {
+        <li>
+            <Suspense fallback=move || link(0)>
+                {move || unread.get().map(|n| link(n.unwrap_or(0)))}
+            </Suspense>
+        </li>
     }
 }
 
@@ -31,6 +64,7 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                             <NavLink href="/usage" label="Usage"/>
                             <NavLink href="/apis" label="APIs"/>
                             <NavLink href="/docs" label="Docs"/>
+                            <NotificationsLink/>
                             <NavLink href="/account" label="Account"/>
                             {user.role.is_admin().then(|| view! { <NavLink href="/admin" label="Admin"/> })}
                         </ul>

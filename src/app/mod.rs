@@ -64,8 +64,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/apis") view=pages::apis::ApisPage ssr=SsrMode::Async/>
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/alerts") view=pages::alerts::AlertsAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits/:id") view=pages::policies::detail::PolicyDetailPage ssr=SsrMode::Async/>
             </Routes>

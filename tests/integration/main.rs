@@ -2,6 +2,7 @@
 //! PostgreSQL (KEYPORT_TEST_DATABASE_URL set).
 
 mod alerts;
+mod alerts_portal;
 mod analytics;
 mod api_auth;
 mod api_errors;

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod apis;
 pub mod auth;
 pub mod dashboard;
@@ -7,6 +8,7 @@ pub mod docs;
 pub mod errors;
 pub mod home;
 pub mod keys;
+pub mod notifications;
 pub mod policies;
 pub mod system;
 pub mod usage;

@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod keys;
+pub mod notifications;
 pub mod policies;
 pub mod traffic_form;
 pub mod usage;
