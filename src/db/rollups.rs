@@ -4,7 +4,7 @@
 use super::{Db, with_pool};
 use crate::domain::analytics::histogram::BINS;
 use crate::domain::analytics::rollup::{
-    Granularity, IpKey, IpSums, RawEvent, RollupKey, RollupSums,
+    ALL_OWNERS, Granularity, IpKey, RawEvent, RollupKey, RollupSums, StoreRows,
 };
 use sqlx::QueryBuilder;
 use std::sync::LazyLock;
@@ -39,14 +39,34 @@ static INSERT_HEAD: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-static UPSERT_TAIL: LazyLock<String> = LazyLock::new(|| {
+/// ` ON CONFLICT (pk) DO UPDATE` adding every sum column of `table`.
+fn sums_upsert(table: &str, pk: &str) -> String {
     let sums = sum_columns()
-        .map(|c| format!("{c} = usage_rollups.{c} + excluded.{c}"))
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
+    format!(" ON CONFLICT ({pk}) DO UPDATE SET {sums}")
+}
+
+static UPSERT_TAIL: LazyLock<String> = LazyLock::new(|| {
+    sums_upsert(
+        "usage_rollups",
+        "granularity, bucket_start, key_id, api_id, owner_user_id, endpoint, code, status_class",
+    )
+});
+
+static TOTALS_HEAD: LazyLock<String> = LazyLock::new(|| {
     format!(
-        " ON CONFLICT (granularity, bucket_start, key_id, api_id, owner_user_id, endpoint, code, status_class) \
-         DO UPDATE SET {sums}"
+        "INSERT INTO usage_totals (granularity, owner_user_id, bucket_start, api_id, endpoint, code, \
+         status_class, {}) ",
+        sum_columns().collect::<Vec<_>>().join(", ")
+    )
+});
+
+static TOTALS_TAIL: LazyLock<String> = LazyLock::new(|| {
+    sums_upsert(
+        "usage_totals",
+        "granularity, owner_user_id, bucket_start, api_id, endpoint, code, status_class",
     )
 });
 
@@ -118,17 +138,13 @@ pub async fn events_between(
         .collect())
 }
 
-/// Adds `rows` and the client-IP rows `ips` to the stored rollups and moves the mark up to
-/// `mark_ms` (never down), in one transaction.
-pub async fn store(
-    db: &Db,
-    rows: &[(&RollupKey, &RollupSums)],
-    ips: &[(&IpKey, &IpSums)],
-    mark_ms: i64,
-) -> Result<(), sqlx::Error> {
+/// Adds `rows` (every table's) to the stored rollups and moves the mark up to `mark_ms`
+/// (never down), in one transaction.
+pub async fn store(db: &Db, rows: &StoreRows, mark_ms: i64) -> Result<(), sqlx::Error> {
     with_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let usage: Vec<_> = rows.usage.iter().collect();
+        for chunk in usage.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(INSERT_HEAD.as_str());
             q.push_values(chunk, |mut b, (k, s)| {
                 b.push_bind(k.granularity.as_str())
@@ -138,18 +154,29 @@ pub async fn store(
                     .push_bind(k.owner_user_id)
                     .push_bind(k.endpoint.as_str())
                     .push_bind(k.code.as_str())
-                    .push_bind(k.status_class)
-                    .push_bind(s.requests)
-                    .push_bind(s.request_bytes)
-                    .push_bind(s.response_bytes)
-                    .push_bind(s.latency_sum_us);
-                for n in s.latency.0 {
-                    b.push_bind(n);
-                }
+                    .push_bind(k.status_class);
+                push_sums(&mut b, s);
             });
             q.push(UPSERT_TAIL.as_str());
             q.build().execute(&mut *tx).await?;
         }
+        let totals: Vec<_> = rows.totals.iter().collect();
+        for chunk in totals.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(TOTALS_HEAD.as_str());
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.owner_user_id)
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.api_id)
+                    .push_bind(k.endpoint.as_str())
+                    .push_bind(k.code.as_str())
+                    .push_bind(k.status_class);
+                push_sums(&mut b, s);
+            });
+            q.push(TOTALS_TAIL.as_str());
+            q.build().execute(&mut *tx).await?;
+        }
+        let ips: Vec<_> = rows.ips.iter().collect();
         for chunk in ips.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO usage_ip_rollups (granularity, bucket_start, owner_user_id, key_id, \
@@ -165,11 +192,50 @@ pub async fn store(
                     .push_bind(s.requests)
                     .push_bind(s.errors);
             });
-            q.push(
-                " ON CONFLICT (granularity, bucket_start, owner_user_id, key_id, api_id, ip) \
-                 DO UPDATE SET requests = usage_ip_rollups.requests + excluded.requests, \
-                 errors = usage_ip_rollups.errors + excluded.errors",
+            q.push(counts_upsert(
+                "usage_ip_rollups",
+                "granularity, bucket_start, owner_user_id, key_id, api_id, ip",
+            ));
+            q.build().execute(&mut *tx).await?;
+        }
+        let keys: Vec<_> = rows.key_totals.iter().collect();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO usage_key_totals (granularity, bucket_start, key_id, owner_user_id, \
+                 requests, errors) ",
             );
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.key_id)
+                    .push_bind(k.owner_user_id)
+                    .push_bind(s.requests)
+                    .push_bind(s.errors);
+            });
+            q.push(counts_upsert(
+                "usage_key_totals",
+                "granularity, bucket_start, key_id",
+            ));
+            q.build().execute(&mut *tx).await?;
+        }
+        let ip_totals: Vec<_> = rows.ip_totals.iter().collect();
+        for chunk in ip_totals.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO usage_ip_totals (granularity, owner_user_id, bucket_start, ip, \
+                 requests, errors) ",
+            );
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.owner_user_id)
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.ip.as_str())
+                    .push_bind(s.requests)
+                    .push_bind(s.errors);
+            });
+            q.push(counts_upsert(
+                "usage_ip_totals",
+                "granularity, owner_user_id, bucket_start, ip",
+            ));
             q.build().execute(&mut *tx).await?;
         }
         sqlx::query(
@@ -182,6 +248,31 @@ pub async fn store(
         tx.commit().await
     }
     .await)
+}
+
+/// Binds a row's sums in `sum_columns` order.
+fn push_sums<'q, DB>(
+    b: &mut sqlx::query_builder::Separated<'_, 'q, DB, &'static str>,
+    s: &RollupSums,
+) where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(s.requests)
+        .push_bind(s.request_bytes)
+        .push_bind(s.response_bytes)
+        .push_bind(s.latency_sum_us);
+    for n in s.latency.0 {
+        b.push_bind(n);
+    }
+}
+
+/// The upsert tail of a (requests, errors) table with primary key `pk`.
+fn counts_upsert(table: &str, pk: &str) -> String {
+    format!(
+        " ON CONFLICT ({pk}) DO UPDATE SET requests = {table}.requests + excluded.requests, \
+         errors = {table}.errors + excluded.errors"
+    )
 }
 
 /// Deletes minute rows of buckets before `cutoff_ms`, at most an hour of buckets per
@@ -285,6 +376,25 @@ macro_rules! bind_all {
 }
 pub(super) use bind_all;
 
+/// The table a report over `filter` by `granularity` adds up, and the filter as that table
+/// takes it: the key-less `usage_totals` unless a key is singled out or the owner's rows
+/// are not kept at that granularity (minutes are kept for all owners together only).
+pub(super) fn source(filter: &RollupFilter, granularity: &str) -> (&'static str, RollupFilter) {
+    match (filter.key_id, filter.owner_user_id) {
+        (None, None) => (
+            "usage_totals",
+            RollupFilter {
+                owner_user_id: Some(ALL_OWNERS),
+                ..filter.clone()
+            },
+        ),
+        (None, Some(_)) if granularity != Granularity::Minute.as_str() => {
+            ("usage_totals", filter.clone())
+        }
+        _ => ("usage_rollups", filter.clone()),
+    }
+}
+
 /// Appends the filter's conditions to `sql` (whose last placeholder is `$after`); returns the
 /// values to bind, in order.
 pub(super) fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<Bind> {
@@ -319,11 +429,12 @@ pub async fn totals(
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ");
+    let (table, filter) = source(filter, granularity);
     let mut sql = format!(
-        "SELECT bucket_start, {FAILURES}, {sums} FROM usage_rollups \
+        "SELECT bucket_start, {FAILURES}, {sums} FROM {table} \
          WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
     );
-    let binds = filter_sql(filter, 3, &mut sql);
+    let binds = filter_sql(&filter, 3, &mut sql);
     sql.push_str(" GROUP BY bucket_start ORDER BY bucket_start");
     with_pool!(db, |pool| async {
         let q = sqlx::query(&sql)

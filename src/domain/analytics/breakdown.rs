@@ -124,17 +124,14 @@ pub async fn breakdown(
         codes.extend(stored_codes);
         // Each stored list is read TOP + (pending entries) long: see `merge_top`.
         let top = |r: Range, by: TopBy, live: BTreeMap<(i64, String), TopTotals>| async move {
-            let limit = (TOP + live.len()) as i64;
-            let stored = store::top(
-                db,
-                r.granularity.as_str(),
-                r.from_ms,
-                r.to_ms,
-                filter,
-                by,
-                limit,
-            )
-            .await
+            let limit = TOP + live.len();
+            let g = r.granularity.as_str();
+            let stored = if store::ranked_by_bucket(by, filter, g) {
+                let buckets = (r.from_ms, r.to_ms, r.granularity.millis());
+                super::top::busiest(db, by, g, buckets, limit).await
+            } else {
+                store::top(db, g, r.from_ms, r.to_ms, filter, by, limit as i64).await
+            }
             .map_err(db_failure)?;
             AppResult::Ok(merge_top(stored, live.into_values().collect(), by))
         };

@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod pending;
 pub mod query;
 pub mod rollup;
+pub mod top;
 
 use crate::db::{self, Db};
 use crate::domain::db_failure;

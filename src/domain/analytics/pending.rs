@@ -8,7 +8,7 @@
 //! the stored mark are summed again from the raw table at start ([`super::recover`]).
 
 use super::rollup::{
-    Fact, Granularity, IpKey, IpSums, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
+    Fact, Granularity, IpKey, Counts, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
 };
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};
@@ -42,7 +42,7 @@ impl Buffers {
         self.open.usage.iter().chain(self.storing.usage.iter())
     }
 
-    fn visible_ips(&self) -> impl Iterator<Item = (&IpKey, &IpSums)> {
+    fn visible_ips(&self) -> impl Iterator<Item = (&IpKey, &Counts)> {
         self.open.ips.iter().chain(self.storing.ips.iter())
     }
 }
@@ -141,17 +141,15 @@ impl PendingRollups {
             requests: ready.usage.values().map(|s| s.requests).sum(),
         };
         // Plain CPU work on up to a minute of rows: off the runtime's threads.
-        let (rows, ips) = match tokio::task::spawn_blocking(move || ready.with_coarser()).await {
+        let rows = match tokio::task::spawn_blocking(move || ready.with_coarser()).await {
             Ok(rows) => rows,
             Err(_) => {
                 self.restore();
                 return Ok(Flushed::default());
             }
         };
-        let list: Vec<_> = rows.iter().collect();
-        let ip_list: Vec<_> = ips.iter().collect();
         let _exclusive = self.gate.write().await;
-        let stored = db::rollups::store(db, &list, &ip_list, mark_ms).await;
+        let stored = db::rollups::store(db, &rows, mark_ms).await;
         match stored {
             Ok(()) => {
                 if let Ok(mut b) = self.rows.lock() {
@@ -211,11 +209,11 @@ impl PendingRollups {
         from_ms: i64,
         to_ms: i64,
         filter: &RollupFilter,
-    ) -> Vec<(IpKey, IpSums)> {
+    ) -> Vec<(IpKey, Counts)> {
         let Ok(b) = self.rows.lock() else {
             return Vec::new();
         };
-        let mut out: BTreeMap<IpKey, IpSums> = BTreeMap::new();
+        let mut out: BTreeMap<IpKey, Counts> = BTreeMap::new();
         for (k, s) in b.visible_ips() {
             let key = k.at(granularity);
             if (from_ms..to_ms).contains(&key.bucket_start) && filter.admits_ip(&key) {

@@ -291,22 +291,120 @@ impl IpKey {
     }
 }
 
-/// A client's requests in a bucket, and how many of them failed ([`is_failure`]).
+/// Requests of a client (or key) in a bucket, and how many of them failed ([`is_failure`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct IpSums {
+pub struct Counts {
     pub requests: i64,
     pub errors: i64,
 }
 
-impl IpSums {
-    pub fn add(&mut self, other: &IpSums) {
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
         self.requests += other.requests;
         self.errors += other.errors;
     }
 }
 
 pub type Rows = BTreeMap<RollupKey, RollupSums>;
-pub type IpRows = BTreeMap<IpKey, IpSums>;
+pub type IpRows = BTreeMap<IpKey, Counts>;
+
+/// The owner of `usage_totals` and `usage_ip_totals` rows that count every owner's keys.
+pub const ALL_OWNERS: i64 = -1;
+
+/// The dimensions of a `usage_totals` row: a rollup row without its key, for one owner or
+/// [`ALL_OWNERS`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TotalKey {
+    pub granularity: Granularity,
+    pub owner_user_id: i64,
+    pub bucket_start: i64,
+    pub api_id: i64,
+    pub endpoint: String,
+    pub code: String,
+    pub status_class: i32,
+}
+
+/// The dimensions of a `usage_key_totals` row (the owner rides along: a key has one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyTotalKey {
+    pub granularity: Granularity,
+    pub bucket_start: i64,
+    pub key_id: i64,
+    pub owner_user_id: i64,
+}
+
+/// The dimensions of a `usage_ip_totals` row, for one owner or [`ALL_OWNERS`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpTotalKey {
+    pub granularity: Granularity,
+    pub owner_user_id: i64,
+    pub bucket_start: i64,
+    pub ip: String,
+}
+
+/// Every row a store adds, per table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreRows {
+    /// `usage_rollups`: minute rows with the hour and day rows they add up to.
+    pub usage: Rows,
+    /// `usage_ip_rollups`: hours and days.
+    pub ips: IpRows,
+    /// `usage_totals`: all owners at every granularity, each owner by hour and day.
+    pub totals: BTreeMap<TotalKey, RollupSums>,
+    /// `usage_key_totals`: hours and days.
+    pub key_totals: BTreeMap<KeyTotalKey, Counts>,
+    /// `usage_ip_totals`: all owners and each owner, hours and days.
+    pub ip_totals: BTreeMap<IpTotalKey, Counts>,
+}
+
+impl StoreRows {
+    /// Adds the key-less totals of the usage and client rows already in `self`.
+    fn with_totals(mut self) -> StoreRows {
+        for (k, s) in &self.usage {
+            let total = |owner_user_id| TotalKey {
+                granularity: k.granularity,
+                owner_user_id,
+                bucket_start: k.bucket_start,
+                api_id: k.api_id,
+                endpoint: k.endpoint.clone(),
+                code: k.code.clone(),
+                status_class: k.status_class,
+            };
+            self.totals.entry(total(ALL_OWNERS)).or_default().add(s);
+            if k.granularity == Granularity::Minute {
+                continue;
+            }
+            self.totals.entry(total(k.owner_user_id)).or_default().add(s);
+            let counts = Counts {
+                requests: s.requests,
+                errors: if is_failure(&k.code, k.status_class) {
+                    s.requests
+                } else {
+                    0
+                },
+            };
+            let key = KeyTotalKey {
+                granularity: k.granularity,
+                bucket_start: k.bucket_start,
+                key_id: k.key_id,
+                owner_user_id: k.owner_user_id,
+            };
+            self.key_totals.entry(key).or_default().add(&counts);
+        }
+        for (k, s) in &self.ips {
+            for owner_user_id in [ALL_OWNERS, k.owner_user_id] {
+                let key = IpTotalKey {
+                    granularity: k.granularity,
+                    owner_user_id,
+                    bucket_start: k.bucket_start,
+                    ip: k.ip.clone(),
+                };
+                self.ip_totals.entry(key).or_default().add(s);
+            }
+        }
+        self
+    }
+}
 
 /// Minute rows of both kinds, as the usage writer holds them until their minute is stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -352,8 +450,8 @@ impl MinuteRows {
     }
 
     /// The rows to store: usage rows of every granularity (minute rows with the hour and day
-    /// rows they add up to), and client-IP rows by hour and day.
-    pub fn with_coarser(self) -> (Rows, IpRows) {
+    /// rows they add up to), client-IP rows by hour and day, and the key-less totals of both.
+    pub fn with_coarser(self) -> StoreRows {
         let mut usage = BTreeMap::new();
         for (key, sums) in self.usage {
             for g in [Granularity::Hour, Granularity::Day] {
@@ -370,12 +468,17 @@ impl MinuteRows {
                 ips.entry(key.at(g)).or_default().add(&sums);
             }
         }
-        (usage, ips)
+        StoreRows {
+            usage,
+            ips,
+            ..StoreRows::default()
+        }
+        .with_totals()
     }
 }
 
-/// Sums `events` into rows of every granularity.
-pub fn aggregate(events: &[RawEvent]) -> (Rows, IpRows) {
+/// Sums `events` into rows of every granularity and table.
+pub fn aggregate(events: &[RawEvent]) -> StoreRows {
     let mut minutes = MinuteRows::default();
     minutes.add(events.iter().map(RawEvent::fact));
     minutes.with_coarser()
@@ -446,7 +549,9 @@ mod tests {
             event(3, 11 * minute, 7, "VALID", 2_000),
             event(4, 11 * minute, 7, "RATE_LIMIT_EXCEEDED", 100),
         ];
-        let (rows, ips) = aggregate(&events);
+        let StoreRows {
+            usage: rows, ips, ..
+        } = aggregate(&events);
         for g in Granularity::ALL {
             let total: i64 = rows
                 .iter()

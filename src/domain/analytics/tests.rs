@@ -1,7 +1,9 @@
 //! Rollups against raw events on a real SQLite file: for random event streams, counted in
 //! batches of random size and stored at random moments (late events included), or summed
 //! again from raw events after a crash, every granularity's sums equal the raw events' for any
-//! range, stored and pending together; so do the client-IP rollups (hour and day).
+//! range, stored and pending together; so do the client-IP rollups (hour and day), the
+//! key-less totals (all owners and each owner), and the busiest keys and clients found from
+//! each bucket's busiest (`top::busiest`).
 
 use super::pending::{PendingRollups, add_totals};
 use super::rollup::{Granularity, RollupSums};
@@ -62,10 +64,32 @@ fn random_events(rng: &mut Rng, n: usize, start_ms: i64) -> Vec<UsageEvent> {
         .collect()
 }
 
+/// Whose events a check counts: one key's, one owner's, or everyone's.
+#[derive(Clone, Copy, Debug)]
+struct Who {
+    key: Option<i64>,
+    owner: Option<i64>,
+}
+
+impl Who {
+    fn admits(self, e: &UsageEvent) -> bool {
+        (self.key.is_none() || e.key_id == self.key)
+            && (self.owner.is_none() || e.owner_user_id == self.owner)
+    }
+
+    fn filter(self) -> RollupFilter {
+        RollupFilter {
+            key_id: self.key,
+            owner_user_id: self.owner,
+            ..RollupFilter::default()
+        }
+    }
+}
+
 /// What the rollups must say, computed straight from the events.
-fn expected(events: &[UsageEvent], g: Granularity, key: Option<i64>) -> BTreeMap<i64, RollupSums> {
+fn expected(events: &[UsageEvent], g: Granularity, who: Who) -> BTreeMap<i64, RollupSums> {
     let mut out: BTreeMap<i64, RollupSums> = BTreeMap::new();
-    for e in events.iter().filter(|e| key.is_none() || e.key_id == key) {
+    for e in events.iter().filter(|e| who.admits(e)) {
         let s = out.entry(g.bucket_start(e.at_ms)).or_default();
         s.requests += 1;
         s.request_bytes += e.request_bytes;
@@ -99,10 +123,10 @@ fn expected_ips(
     g: Granularity,
     from: i64,
     to: i64,
-    key: Option<i64>,
+    who: Who,
 ) -> BTreeMap<String, (i64, i64)> {
     let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for e in events.iter().filter(|e| key.is_none() || e.key_id == key) {
+    for e in events.iter().filter(|e| who.admits(e)) {
         if (from..to).contains(&g.bucket_start(e.at_ms)) {
             let t = out.entry(e.ip.clone()).or_default();
             t.0 += 1;
@@ -147,29 +171,117 @@ async fn assert_matches(
     what: &str,
 ) {
     for g in Granularity::ALL {
-        for key in [None, Some(1 + rng.below(5) as i64)] {
+        let key = Some(1 + rng.below(5) as i64);
+        let owner = Some(1 + rng.below(2) as i64);
+        for who in [
+            Who {
+                key: None,
+                owner: None,
+            },
+            Who { key, owner: None },
+            Who { key: None, owner },
+        ] {
             // a random range, aligned to the granularity, plus everything
             let a = g.bucket_start(start + rng.below(3 * 86_400_000) as i64);
             let b = a + g.millis() * (1 + rng.below(48) as i64);
             for (from, to) in [(a, b), (i64::MIN / 2, i64::MAX / 2)] {
-                let filter = RollupFilter {
-                    key_id: key,
-                    ..RollupFilter::default()
-                };
+                let filter = who.filter();
                 let got = seen(db, pending, g, from, to, &filter).await;
-                let want: BTreeMap<i64, RollupSums> = expected(all, g, key)
+                let want: BTreeMap<i64, RollupSums> = expected(all, g, who)
                     .into_iter()
                     .filter(|(bucket, _)| (from..to).contains(bucket))
                     .collect();
-                assert_eq!(got, want, "{what}, {g:?}, key {key:?}, [{from}, {to})");
+                assert_eq!(got, want, "{what}, {g:?}, {who:?}, [{from}, {to})");
                 if g != Granularity::Minute {
                     assert_eq!(
                         seen_ips(db, pending, g, from, to, &filter).await,
-                        expected_ips(all, g, from, to, key),
-                        "client IPs: {what}, {g:?}, key {key:?}, [{from}, {to})"
+                        expected_ips(all, g, from, to, who),
+                        "client IPs: {what}, {g:?}, {who:?}, [{from}, {to})"
                     );
                 }
+                if g != Granularity::Minute
+                    && pending.is_empty()
+                    && who.key.is_none()
+                    && who.owner.is_none()
+                {
+                    assert_busiest(
+                        db,
+                        all,
+                        g,
+                        (from.max(g.bucket_start(start - 86_400_000)), to.min(g.bucket_start(start + 5 * 86_400_000))),
+                        what,
+                    )
+                    .await;
+                }
             }
+        }
+    }
+}
+
+/// The busiest keys and clients of `[from, to)` found bucket by bucket equal the brute
+/// force over the events, for several list lengths (ties broken by id).
+async fn assert_busiest(
+    db: &Db,
+    all: &[UsageEvent],
+    g: Granularity,
+    (from, to): (i64, i64),
+    what: &str,
+) {
+    use crate::db::rollup_breakdown::{TopBy, TopTotals};
+    let mut keys: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut ips: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for e in all
+        .iter()
+        .filter(|e| (from..to).contains(&g.bucket_start(e.at_ms)))
+    {
+        let failed = i64::from(super::rollup::is_failure(e.code, i32::from(e.status) / 100));
+        for t in [
+            keys.entry(e.key_id.unwrap_or(0)).or_default(),
+            ips.entry(e.ip.clone()).or_default(),
+        ] {
+            t.0 += 1;
+            t.1 += failed;
+        }
+    }
+    let ranked = |list: Vec<TopTotals>| -> Vec<TopTotals> {
+        let mut list = list;
+        list.sort_by(|a, b| {
+            b.requests
+                .cmp(&a.requests)
+                .then_with(|| (a.key_id, &a.name).cmp(&(b.key_id, &b.name)))
+        });
+        list
+    };
+    let keys = ranked(
+        keys.into_iter()
+            .map(|(key_id, (requests, errors))| TopTotals {
+                key_id,
+                name: String::new(),
+                requests,
+                errors,
+            })
+            .collect(),
+    );
+    let ips = ranked(
+        ips.into_iter()
+            .map(|(name, (requests, errors))| TopTotals {
+                key_id: 0,
+                name,
+                requests,
+                errors,
+            })
+            .collect(),
+    );
+    for k in [1, 3, 20] {
+        for (by, want) in [(TopBy::Key, &keys), (TopBy::Ip, &ips)] {
+            let got = top::busiest(db, by, g.as_str(), (from, to, g.millis()), k)
+                .await
+                .unwrap();
+            let want: Vec<TopTotals> = want.iter().take(k).cloned().collect();
+            assert_eq!(
+                got, want,
+                "busiest {by:?}: {what}, {g:?}, top {k}, [{from}, {to})"
+            );
         }
     }
 }
@@ -303,4 +415,34 @@ fn pending_failures_and_rate_limits_are_counted_like_stored_ones() {
         (t[0].sums.requests, t[0].errors, t[0].rate_limited),
         (4, 2, 1)
     );
+}
+
+#[tokio::test]
+async fn the_busiest_of_many_keys_are_found_bucket_by_bucket_exactly() {
+    // 400 keys and clients: more than a first page per bucket, so the search stops on its
+    // threshold (skewed traffic) or reads on in growing pages (even traffic).
+    for (seed, skewed) in [(11u64, true), (12, false), (13, true)] {
+        let t = TempDb::new().await;
+        let pending = PendingRollups::default();
+        let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+        let start = 1_800_000_000_000;
+        let mut events = random_events(&mut rng, 6_000, start);
+        for e in &mut events {
+            let n = if skewed {
+                let spread = rng.below(400) + 1;
+                rng.below(spread)
+            } else {
+                rng.below(400)
+            } as i64;
+            e.key_id = Some(1 + n);
+            e.ip = format!("198.51.{}.{}", n / 200, n % 200);
+        }
+        pending.add(events.iter().map(Into::into));
+        pending.flush(&t.db, i64::MAX, i64::MAX).await.unwrap();
+        for g in [Granularity::Hour, Granularity::Day] {
+            let from = g.bucket_start(start);
+            let to = g.bucket_start(start + 3 * 86_400_000) + g.millis();
+            assert_busiest(&t.db, &events, g, (from, to), &format!("seed {seed}")).await;
+        }
+    }
 }

@@ -247,14 +247,12 @@ async fn write_traffic(
             db::usage::insert_batch(db, &batch)
                 .await
                 .map_err(db_failure)?;
-            let (mut rows, ips) = std::mem::take(&mut minutes).with_coarser();
-            rows.retain(|k, _| {
-                k.granularity != Granularity::Minute || k.bucket_start >= minutes_since
-            });
-            let list: Vec<_> = rows.iter().collect();
-            let ip_list: Vec<_> = ips.iter().collect();
+            let mut rows = std::mem::take(&mut minutes).with_coarser();
+            let kept = |g: Granularity, start: i64| g != Granularity::Minute || start >= minutes_since;
+            rows.usage.retain(|k, _| kept(k.granularity, k.bucket_start));
+            rows.totals.retain(|k, _| kept(k.granularity, k.bucket_start));
             // Every event before the next hour is stored and counted.
-            db::rollups::store(db, &list, &ip_list, hour_start + HOUR_MS)
+            db::rollups::store(db, &rows, hour_start + HOUR_MS)
                 .await
                 .map_err(db_failure)?;
             report.events += batch.len() as u64;
