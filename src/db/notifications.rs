@@ -58,9 +58,8 @@ pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
 /// Marks one of `user_id`'s notifications read (kept as it was if read before). `Ok(false)`
 /// when the user has no such notification.
 pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> Result<bool, sqlx::Error> {
-    let n =
-        with_pool!(db, |pool| {
-            sqlx::query(
+    let n = with_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3"
     )
     .bind(now_ms)
@@ -69,7 +68,7 @@ pub async fn mark_read(db: &Db, user_id: i64, id: i64, now_ms: i64) -> Result<bo
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(n == 1)
 }
 

@@ -8,7 +8,7 @@
 //! the stored mark are summed again from the raw table at start ([`super::recover`]).
 
 use super::rollup::{
-    Fact, Granularity, IpKey, Counts, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
+    Counts, Fact, Granularity, IpKey, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
 };
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};

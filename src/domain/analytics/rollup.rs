@@ -374,7 +374,10 @@ impl StoreRows {
             if k.granularity == Granularity::Minute {
                 continue;
             }
-            self.totals.entry(total(k.owner_user_id)).or_default().add(s);
+            self.totals
+                .entry(total(k.owner_user_id))
+                .or_default()
+                .add(s);
             let counts = Counts {
                 requests: s.requests,
                 errors: if is_failure(&k.code, k.status_class) {

@@ -208,7 +208,10 @@ async fn assert_matches(
                         db,
                         all,
                         g,
-                        (from.max(g.bucket_start(start - 86_400_000)), to.min(g.bucket_start(start + 5 * 86_400_000))),
+                        (
+                            from.max(g.bucket_start(start - 86_400_000)),
+                            to.min(g.bucket_start(start + 5 * 86_400_000)),
+                        ),
                         what,
                     )
                     .await;

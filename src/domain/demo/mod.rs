@@ -248,9 +248,12 @@ async fn write_traffic(
                 .await
                 .map_err(db_failure)?;
             let mut rows = std::mem::take(&mut minutes).with_coarser();
-            let kept = |g: Granularity, start: i64| g != Granularity::Minute || start >= minutes_since;
-            rows.usage.retain(|k, _| kept(k.granularity, k.bucket_start));
-            rows.totals.retain(|k, _| kept(k.granularity, k.bucket_start));
+            let kept =
+                |g: Granularity, start: i64| g != Granularity::Minute || start >= minutes_since;
+            rows.usage
+                .retain(|k, _| kept(k.granularity, k.bucket_start));
+            rows.totals
+                .retain(|k, _| kept(k.granularity, k.bucket_start));
             // Every event before the next hour is stored and counted.
             db::rollups::store(db, &rows, hour_start + HOUR_MS)
                 .await
