@@ -12,7 +12,7 @@ KEYPORT_DATA_DIR ?= ./data
 # The steps depend on each other's output; never run them side by side under -j.
 .NOTPARALLEL:
 .DEFAULT_GOAL := build
-.PHONY: help run build tools test test-unit test-postgres e2e bench seed-demo fmt fmt-check clean-data
+.PHONY: help run build tools test test-unit test-postgres e2e bench bench-usage seed-demo fmt fmt-check clean-data
 
 help:
 	@echo 'make run         build, then serve http://127.0.0.1:3000 on SQLite in $(KEYPORT_DATA_DIR)'
@@ -60,6 +60,10 @@ e2e: build
 
 bench: build
 	bench/run.sh
+
+# Only the usage-report part of make bench (demo data at scale).
+bench-usage: build
+	bench/usage.sh
 
 # Demo data at scale in the database of `make run` (keyport seed-demo; a database that has
 # demo data already is refused). SEED_ARGS changes the amounts, e.g. SEED_ARGS='--events 100000'.

@@ -18,6 +18,7 @@
 #        after a graceful stop (SIGTERM) the total stored against the server's own count of
 #        answers it recorded. A mismatch fails the script (exit 1), as do wrk socket errors and
 #        non-2xx answers; a missed performance target is only reported (MET / NOT MET).
+#  4. usage reports over 30 days on make seed-demo data: bench/usage.sh.
 # Settings: BENCH_KEYS, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_FIXED_DURATION,
 # BENCH_GATEWAY_RATE, BENCH_GATEWAY_FIXED_DURATION (seconds) and BENCH_KEY_MODE=plain (keys
 # without traffic settings, for comparison).
@@ -390,6 +391,10 @@ usage ingestion (cargo bench --bench ingest, recorder -> database, 5 x 500,000 e
 total time: $((SECONDS - started_at)) s
 ====================================================================================
 EOF
+
+# ---- (e) usage reports on demo data at scale ------------------------------------------------
+bench/usage.sh || fail "usage reports benchmark (bench/usage.sh)"
+
 if ((${#failures[@]} > 0)); then
   printf 'FAILED: %s\n' "${failures[@]}" >&2
   exit 1
