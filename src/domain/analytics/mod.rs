@@ -155,9 +155,12 @@ pub async fn usage_with_breakdown(
     crate::app::usage_types::UsageBreakdown,
 )> {
     let (range, filter) = usage_scope(ctx, pending, actor, q, now).await?;
-    let report = query::report(ctx.db, pending, range, &filter).await?;
-    let breakdown = breakdown::breakdown(ctx.db, pending, range, &filter).await?;
-    Ok((report, breakdown))
+    // Side by side: each reads on its own pooled connection (SQLite's WAL lets readers run
+    // together), so the page waits for the slower of the two rather than for both.
+    tokio::try_join!(
+        query::report(ctx.db, pending, range, &filter),
+        breakdown::breakdown(ctx.db, pending, range, &filter),
+    )
 }
 
 /// A started export: its format and range, and the body's chunks as they come.
