@@ -52,7 +52,7 @@ pub async fn recover(db: &Db, until_ms: i64) -> AppResult<usize> {
 /// Deletes minute rollups older than `days` before `now_ms` (hour and day rollups stay);
 /// returns how many went.
 pub async fn purge_minute_rows(db: &Db, now_ms: i64, days: u32) -> AppResult<u64> {
-    let cutoff = pending::PendingRollups::new(days).minutes_since(now_ms);
+    let cutoff = pending::minutes_kept_since(now_ms, days);
     db::rollups::delete_minutes_before(db, cutoff)
         .await
         .map_err(db_failure)

@@ -56,6 +56,11 @@ impl Default for PendingRollups {
     }
 }
 
+/// The start of the oldest minute still kept at `now_ms` when minute rows are kept `days`.
+pub fn minutes_kept_since(now_ms: i64, days: u32) -> i64 {
+    Granularity::Minute.bucket_start(now_ms - i64::from(days) * 86_400_000)
+}
+
 /// What a flush stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flushed {
@@ -89,11 +94,7 @@ impl PendingRollups {
     /// The oldest instant minute rows still cover at `now_ms`: reports by the minute must
     /// start here or later.
     pub fn minutes_since(&self, now_ms: i64) -> i64 {
-        Granularity::Minute.bucket_start(now_ms - i64::from(self.minute_days) * 86_400_000)
-    }
-
-    pub fn minute_days(&self) -> u32 {
-        self.minute_days
+        minutes_kept_since(now_ms, self.minute_days)
     }
 
     /// A mark for a writer that stops: every event it counted is before it, and so is every

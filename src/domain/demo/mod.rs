@@ -14,7 +14,7 @@ pub mod traffic;
 
 use crate::app::types::Role;
 use crate::db::{self, Db, apis::ApiRow, audit::AuditEntry, demo::DemoUser};
-use crate::domain::analytics::pending::PendingRollups;
+use crate::domain::analytics::pending::minutes_kept_since;
 use crate::domain::analytics::rollup::{Fact, Granularity, MinuteRows};
 use crate::domain::crypto::Keys;
 use crate::domain::{Timestamp, db_failure, to_millis};
@@ -159,7 +159,7 @@ pub async fn seed(
     let counts = traffic::hourly_counts(plan.events, window_start, hours, &scenario, plan.seed);
     let mut generator = TrafficGenerator::new(demo_keys, developer, api_ids, scenario, plan.seed);
     let traffic_started = Instant::now();
-    let minutes_since = PendingRollups::new(plan.minute_days).minutes_since(end_ms);
+    let minutes_since = minutes_kept_since(end_ms, plan.minute_days);
     let mut report = write_traffic(
         db,
         &mut generator,
