@@ -9,7 +9,18 @@ use crate::domain::analytics::rollup::{
 use sqlx::QueryBuilder;
 use std::sync::LazyLock;
 
-const PROGRESS: &str = "usage";
+/// `rollup_progress` rows: before the `usage` mark every stored raw event is in the minute
+/// rows (and the minute totals); before the `usage_coarse` mark it is also in the hour and day
+/// rows, the client-IP rows and the key totals. The coarse mark is never ahead of the other.
+const MINUTE_PROGRESS: &str = "usage";
+const COARSE_PROGRESS: &str = "usage_coarse";
+
+/// How far the stored rows go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub minute: i64,
+    pub coarse: i64,
+}
 /// 12 columns and the histogram's 30 bins a row: 512 rows stay under both backends' bind limits.
 const ROWS_PER_STATEMENT: usize = 512;
 const _: () = assert!(ROWS_PER_STATEMENT * (12 + BINS) <= 32_766);
@@ -72,13 +83,19 @@ static TOTALS_TAIL: LazyLock<String> = LazyLock::new(|| {
 
 /// Every raw event before this instant (epoch ms) is counted in the stored rollups, except
 /// stragglers still pending in a writer's memory.
-pub async fn rolled_up_to(db: &Db) -> Result<i64, sqlx::Error> {
-    with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "SELECT rolled_up_to FROM rollup_progress WHERE name = $1"
+pub async fn rolled_up_to(db: &Db) -> Result<Marks, sqlx::Error> {
+    let rows: Vec<(String, i64)> = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT name, rolled_up_to FROM rollup_progress WHERE name IN ($1, $2)"
     )
-    .bind(PROGRESS)
-    .fetch_one(pool)
-    .await)
+    .bind(MINUTE_PROGRESS)
+    .bind(COARSE_PROGRESS)
+    .fetch_all(pool)
+    .await)?;
+    let mark = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, m)| *m);
+    match (mark(MINUTE_PROGRESS), mark(COARSE_PROGRESS)) {
+        (Some(minute), Some(coarse)) => Ok(Marks { minute, coarse }),
+        _ => Err(sqlx::Error::RowNotFound),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -138,10 +155,20 @@ pub async fn events_between(
         .collect())
 }
 
-/// Adds `rows` (every table's) to the stored rollups and moves the mark up to `mark_ms`
-/// (never down), in one transaction.
-pub async fn store(db: &Db, rows: &StoreRows, mark_ms: i64) -> Result<(), sqlx::Error> {
-    with_pool!(db, |pool| async {
+/// Which marks a store moves up to its instant (never down), with its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkUp {
+    /// Minute rows: the minute mark.
+    Minute(i64),
+    /// Every granularity: both marks.
+    All(i64),
+}
+
+/// Adds `rows` (every table's) to the stored rollups and moves the marks `mark` names, in one
+/// transaction.
+pub async fn store(db: &Db, rows: &StoreRows, mark: MarkUp) -> Result<(), sqlx::Error> {
+    with_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let usage: Vec<_> = rows.usage.iter().collect();
         for chunk in usage.chunks(ROWS_PER_STATEMENT) {
@@ -238,16 +265,23 @@ pub async fn store(db: &Db, rows: &StoreRows, mark_ms: i64) -> Result<(), sqlx::
             ));
             q.build().execute(&mut *tx).await?;
         }
-        sqlx::query(
-            "UPDATE rollup_progress SET rolled_up_to = $1 WHERE name = $2 AND rolled_up_to < $1",
-        )
-        .bind(mark_ms)
-        .bind(PROGRESS)
-        .execute(&mut *tx)
-        .await?;
+        let (mark_ms, names): (i64, &[&str]) = match mark {
+            MarkUp::Minute(ms) => (ms, &[MINUTE_PROGRESS]),
+            MarkUp::All(ms) => (ms, &[MINUTE_PROGRESS, COARSE_PROGRESS]),
+        };
+        for name in names {
+            sqlx::query(
+                "UPDATE rollup_progress SET rolled_up_to = $1 WHERE name = $2 AND rolled_up_to < $1",
+            )
+            .bind(mark_ms)
+            .bind(*name)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await
     }
-    .await)
+    .await
+    })
 }
 
 /// Binds a row's sums in `sum_columns` order.

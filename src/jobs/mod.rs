@@ -83,10 +83,12 @@ async fn alert_evaluator(state: AppState, mut stopped: watch::Receiver<bool>) {
         tokio::select! {
             _ = tick.tick() => {
                 let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+                let started = std::time::Instant::now();
                 let result = crate::domain::alerts::evaluate(&state.db, state.usage.pending(), now_ms).await;
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 match &result {
-                    Ok(n) if *n > 0 => tracing::info!(alerts = n, "usage alerts raised"),
-                    Ok(_) => {}
+                    Ok(n) if *n > 0 => tracing::info!(alerts = n, elapsed_ms, "usage alerts raised"),
+                    Ok(_) => tracing::debug!(elapsed_ms, "usage alert rules judged"),
                     Err(e) => tracing::warn!(error = %e.detail, "judging usage alerts failed; next try in a minute"),
                 }
                 state.metrics.job_ran("alert_evaluator", result.is_ok(), now_ms);

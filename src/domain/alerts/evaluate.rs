@@ -151,6 +151,9 @@ pub async fn evaluate(db: &Db, pending: &PendingRollups, now_ms: i64) -> AppResu
     let to = Granularity::Minute.bucket_start(now_ms);
     let mut raised = 0;
     let mut key_alerts: Vec<(RuleRow, KeyAlert)> = Vec::new();
+    // Rules with the same window judge the same sums: read each window once (with 10,000
+    // active keys a 15-minute window is 150,000 minute rows).
+    let mut by_window: HashMap<i64, Vec<KeyWindow>> = HashMap::new();
     for kind in [
         AlertKind::ErrorRate,
         AlertKind::RateLimited,
@@ -161,7 +164,14 @@ pub async fn evaluate(db: &Db, pending: &PendingRollups, now_ms: i64) -> AppResu
         };
         let window_ms = rule.window_minutes.max(1) * MINUTE_MS;
         let from = to - window_ms;
-        let windows = key_windows(db, pending, from, to).await?;
+        let windows = match by_window.get(&window_ms) {
+            Some(w) => w.clone(),
+            None => {
+                let w = key_windows(db, pending, from, to).await?;
+                by_window.insert(window_ms, w.clone());
+                w
+            }
+        };
         let span = format!("{}–{} UTC", hhmm(from), hhmm(to));
         match kind {
             AlertKind::ErrorRate => {

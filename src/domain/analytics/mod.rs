@@ -15,12 +15,13 @@ use crate::error::AppResult;
 /// Raw events read back per query while recovering.
 const RECOVER_CHUNK: i64 = 20_000;
 
-/// Counts the raw events stored at or after the rollups' mark and before `until_ms` (events a
-/// stopped or crashed writer stored without storing their minutes), moving the mark to
-/// `until_ms`. Run at start, before this process records anything: its own events are all
+/// Counts the raw events stored at or after the rollups' marks and before `until_ms` (events a
+/// stopped or crashed writer stored without storing their minutes, or their hours and days),
+/// moving both marks to `until_ms`. Run at start, before this process records anything: its own events are all
 /// later than `until_ms`. Returns the events counted.
 pub async fn recover(db: &Db, until_ms: i64) -> AppResult<usize> {
-    let from = db::rollups::rolled_up_to(db).await.map_err(db_failure)?;
+    let marks = db::rollups::rolled_up_to(db).await.map_err(db_failure)?;
+    let from = marks.coarse.min(marks.minute);
     let pending = pending::PendingRollups::default();
     let mut after = None;
     let mut counted = 0;
@@ -31,7 +32,11 @@ pub async fn recover(db: &Db, until_ms: i64) -> AppResult<usize> {
         let Some(last) = chunk.last() else { break };
         after = Some((last.at_ms, last.id));
         counted += chunk.len();
-        pending.add(chunk.iter().map(rollup::RawEvent::fact));
+        // Events before the minute mark are in the stored minute rows already.
+        let (minutes_stored, rest): (Vec<_>, Vec<_>) =
+            chunk.iter().partition(|e| e.at_ms < marks.minute);
+        pending.add_coarse_only(minutes_stored.into_iter().map(rollup::RawEvent::fact));
+        pending.add(rest.into_iter().map(rollup::RawEvent::fact));
         // Read in time order: the minutes before the last event's are complete.
         let minute = rollup::Granularity::Minute.bucket_start(last.at_ms);
         pending

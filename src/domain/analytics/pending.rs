@@ -2,14 +2,24 @@
 //! each minute once it has ended (plus a settling time for stragglers). Reports add these
 //! rows to the stored ones, so they are current to the writer's last batch.
 //!
+//! The hour and day rows, client-IP rows and key totals a stored minute adds to wait here too,
+//! summed by hour, and are stored every few minutes ([`COARSE_EVERY_MS`]) and as soon as an
+//! hour has ended: with every key active every minute they are four of the five rows a key
+//! adds per minute, and storing them once a minute cost about a second of a core per minute at
+//! 10,000 active keys (measured with bench/run.sh's keys), time the verify endpoint's latency
+//! paid for on a two-core machine. Reports by the minute add the rows not stored as minutes;
+//! reports by the hour or day add those and the ones not stored as hours and days.
+//!
 //! Why in memory: summing a minute's events where they already are and writing each row once
 //! costs a small fraction of reading raw events back, which under load cost the verify
 //! endpoint its latency target (see the issue 4 and 5 notes). After a crash, the events past
 //! the stored mark are summed again from the raw table at start ([`super::recover`]).
 
 use super::rollup::{
-    Counts, Fact, Granularity, IpKey, MinuteRows, RollupKey, RollupSums, Rows, is_failure,
+    CoarseRows, Counts, Fact, Granularity, IpKey, MinuteRows, RollupKey, RollupSums, Rows,
+    is_failure,
 };
+use crate::db::rollups::MarkUp;
 use crate::db::rollups::{BucketTotals, RollupFilter};
 use crate::db::{self, Db};
 use std::collections::BTreeMap;
@@ -22,11 +32,45 @@ pub struct PendingRollups {
     rows: Mutex<Buffers>,
     /// Days minute rows are kept (the sweeper deletes older ones; hour and day rows stay).
     minute_days: u32,
+    /// When the hour and day rows are stored.
+    schedule: CoarseSchedule,
     /// Held shared by a report while it reads stored and pending rows, and exclusively by a
     /// flush while it stores rows and forgets them: a report sees each row exactly once.
     gate: Arc<RwLock<()>>,
     /// The latest event time counted, plus one (0 before any): see [`Self::counted_before`].
     latest_end: AtomicI64,
+    /// The mark of the last store of hour and day rows by this process (0 before any).
+    coarse_mark: AtomicI64,
+}
+
+/// Hour and day rows are stored at least this often (and when an hour ends).
+pub const COARSE_EVERY_MS: i64 = 10 * 60_000;
+
+/// When a flush also stores the hour and day rows waiting (a final flush always does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoarseSchedule {
+    /// Once the mark is this far past the last such store...
+    pub every_ms: i64,
+    /// ...or in another hour than it.
+    pub at_hour_end: bool,
+}
+
+impl Default for CoarseSchedule {
+    fn default() -> Self {
+        Self {
+            every_ms: COARSE_EVERY_MS,
+            at_hour_end: true,
+        }
+    }
+}
+
+impl CoarseSchedule {
+    fn due(self, last_ms: i64, mark_ms: i64) -> bool {
+        mark_ms.saturating_sub(last_ms) >= self.every_ms
+            || (self.at_hour_end
+                && Granularity::Hour.bucket_start(mark_ms)
+                    != Granularity::Hour.bucket_start(last_ms))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -35,15 +79,37 @@ struct Buffers {
     open: MinuteRows,
     /// Rows being stored right now (still counted by reports until stored).
     storing: MinuteRows,
+    /// Stored as minutes, not yet as hours and days (by hour).
+    coarse: CoarseRows,
+    /// Hour rows being stored as hours and days right now.
+    storing_coarse: CoarseRows,
 }
 
 impl Buffers {
-    fn visible(&self) -> impl Iterator<Item = (&RollupKey, &RollupSums)> {
-        self.open.usage.iter().chain(self.storing.usage.iter())
+    /// Rows reports of `granularity` add to the stored ones, each widened to it.
+    fn visible(&self, granularity: Granularity) -> impl Iterator<Item = (RollupKey, &RollupSums)> {
+        let unstored_hours = (granularity != Granularity::Minute).then(|| {
+            self.coarse
+                .usage
+                .iter()
+                .chain(self.storing_coarse.usage.iter())
+        });
+        self.open
+            .usage
+            .iter()
+            .chain(self.storing.usage.iter())
+            .chain(unstored_hours.into_iter().flatten())
+            .map(move |(k, s)| (k.at(granularity), s))
     }
 
+    /// Client-IP rows not stored yet (they are stored by the hour and day only).
     fn visible_ips(&self) -> impl Iterator<Item = (&IpKey, &Counts)> {
-        self.open.ips.iter().chain(self.storing.ips.iter())
+        self.open
+            .ips
+            .iter()
+            .chain(self.storing.ips.iter())
+            .chain(self.coarse.ips.iter())
+            .chain(self.storing_coarse.ips.iter())
     }
 }
 
@@ -64,9 +130,11 @@ pub fn minutes_kept_since(now_ms: i64, days: u32) -> i64 {
 /// What a flush stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flushed {
-    /// Minute rows stored (each also added to its hour and day rows).
+    /// Minute rows stored.
     pub minute_rows: usize,
     pub requests: i64,
+    /// Hour rows stored (each also added to its day rows, IP rows and totals).
+    pub hour_rows: usize,
 }
 
 impl PendingRollups {
@@ -83,11 +151,28 @@ impl PendingRollups {
     }
 
     pub fn new(minute_days: u32) -> Self {
+        Self::with_schedule(minute_days, CoarseSchedule::default())
+    }
+
+    /// Hour and day rows stored on `schedule` (tests vary it).
+    pub fn with_schedule(minute_days: u32, schedule: CoarseSchedule) -> Self {
         Self {
             rows: Mutex::default(),
             minute_days,
+            schedule,
             gate: Arc::default(),
             latest_end: AtomicI64::default(),
+            coarse_mark: AtomicI64::default(),
+        }
+    }
+
+    /// Counts `facts` of events that the stored minute rows already hold, for their hour and
+    /// day rows only (recovery: events between the two marks).
+    pub fn add_coarse_only<'a>(&self, facts: impl IntoIterator<Item = Fact<'a>>) {
+        let mut rows = MinuteRows::default();
+        rows.add(facts);
+        if let Ok(mut b) = self.rows.lock() {
+            b.coarse.absorb(rows);
         }
     }
 
@@ -111,14 +196,35 @@ impl PendingRollups {
         self.rows.lock().map(|b| b.open.usage.len()).unwrap_or(0)
     }
 
+    /// True when every counted event is stored at every granularity.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.rows
+            .lock()
+            .map(|b| b.open.is_empty() && b.coarse.is_empty())
+            .unwrap_or(true)
     }
 
     /// Stores every row of a minute that starts before `before_ms` (late events for old
-    /// minutes included) and moves the stored mark up to `mark_ms`; with no such rows, does
-    /// nothing. On failure the rows stay pending for the next try.
+    /// minutes included) and moves the minute mark up to `mark_ms`; then, when due (see
+    /// [`COARSE_EVERY_MS`]) or when `before_ms` is `i64::MAX` (a final flush), adds every
+    /// stored minute to its hour and day rows and moves both marks up to `mark_ms`. The caller
+    /// has added every event before `mark_ms`. With nothing to store, does nothing. On failure
+    /// the rows stay pending for the next try.
     pub async fn flush(
+        &self,
+        db: &Db,
+        before_ms: i64,
+        mark_ms: i64,
+    ) -> Result<Flushed, sqlx::Error> {
+        let mut flushed = self.flush_minutes(db, before_ms, mark_ms).await?;
+        let last = self.coarse_mark.load(Relaxed);
+        if before_ms == i64::MAX || self.schedule.due(last, mark_ms) {
+            flushed.hour_rows = self.flush_hours(db, mark_ms).await?;
+        }
+        Ok(flushed)
+    }
+
+    async fn flush_minutes(
         &self,
         db: &Db,
         before_ms: i64,
@@ -140,21 +246,21 @@ impl PendingRollups {
         let flushed = Flushed {
             minute_rows: ready.usage.len(),
             requests: ready.usage.values().map(|s| s.requests).sum(),
+            hour_rows: 0,
         };
         // Plain CPU work on up to a minute of rows: off the runtime's threads.
-        let rows = match tokio::task::spawn_blocking(move || ready.with_coarser()).await {
-            Ok(rows) => rows,
-            Err(_) => {
-                self.restore();
-                return Ok(Flushed::default());
-            }
+        // A panic summing (a bug) is an error, so that no mark moves past these rows.
+        let Ok(rows) = tokio::task::spawn_blocking(move || ready.minute_store_rows()).await else {
+            self.restore();
+            return Err(sqlx::Error::WorkerCrashed);
         };
         let _exclusive = self.gate.write().await;
-        let stored = db::rollups::store(db, &rows, mark_ms).await;
+        let stored = db::rollups::store(db, &rows, MarkUp::Minute(mark_ms)).await;
         match stored {
             Ok(()) => {
                 if let Ok(mut b) = self.rows.lock() {
-                    b.storing = MinuteRows::default();
+                    let done = std::mem::take(&mut b.storing);
+                    b.coarse.absorb(done);
                 }
             }
             Err(_) => self.restore(),
@@ -162,11 +268,49 @@ impl PendingRollups {
         stored.map(|()| flushed)
     }
 
-    /// Puts rows that were being stored back among the open ones.
+    /// Stores the hour rows waiting as hours and days; returns how many.
+    async fn flush_hours(&self, db: &Db, mark_ms: i64) -> Result<usize, sqlx::Error> {
+        let ready = {
+            let Ok(mut b) = self.rows.lock() else {
+                return Ok(0);
+            };
+            if b.coarse.is_empty() {
+                self.coarse_mark.fetch_max(mark_ms, Relaxed);
+                return Ok(0);
+            }
+            let ready = std::mem::take(&mut b.coarse);
+            b.storing_coarse = ready.clone();
+            ready
+        };
+        let hour_rows = ready.usage.len();
+        let Ok(rows) = tokio::task::spawn_blocking(move || ready.store_rows()).await else {
+            self.restore();
+            return Err(sqlx::Error::WorkerCrashed);
+        };
+        let _exclusive = self.gate.write().await;
+        // Every event before the mark was added, and is stored as a minute (those still
+        // pending as minutes are before `before_ms`'s minute, which is later than the mark
+        // only on a final flush, which stored them all just now).
+        let stored = db::rollups::store(db, &rows, MarkUp::All(mark_ms)).await;
+        match stored {
+            Ok(()) => {
+                if let Ok(mut b) = self.rows.lock() {
+                    b.storing_coarse = CoarseRows::default();
+                }
+                self.coarse_mark.fetch_max(mark_ms, Relaxed);
+            }
+            Err(_) => self.restore(),
+        }
+        stored.map(|()| hour_rows)
+    }
+
+    /// Puts rows that were being stored back among the waiting ones.
     fn restore(&self) {
         if let Ok(mut b) = self.rows.lock() {
             let storing = std::mem::take(&mut b.storing);
             b.open.merge(storing);
+            let storing = std::mem::take(&mut b.storing_coarse);
+            b.coarse.merge(storing);
         }
     }
 
@@ -193,8 +337,7 @@ impl PendingRollups {
             return Vec::new();
         };
         let mut out: Rows = BTreeMap::new();
-        for (k, s) in b.visible() {
-            let key = k.at(granularity);
+        for (key, s) in b.visible(granularity) {
             if (from_ms..to_ms).contains(&key.bucket_start) && filter.admits(&key) {
                 out.entry(key).or_default().add(s);
             }
@@ -237,9 +380,9 @@ impl PendingRollups {
             return Vec::new();
         };
         let mut buckets: BTreeMap<i64, BucketTotals> = BTreeMap::new();
-        for (k, s) in b.visible() {
-            let start = granularity.bucket_start(k.bucket_start);
-            if !(from_ms..to_ms).contains(&start) || !filter.admits(k) {
+        for (k, s) in b.visible(granularity) {
+            let start = k.bucket_start;
+            if !(from_ms..to_ms).contains(&start) || !filter.admits(&k) {
                 continue;
             }
             let t = buckets.entry(start).or_insert_with(|| BucketTotals {

@@ -342,6 +342,17 @@ pub struct IpTotalKey {
     pub ip: String,
 }
 
+/// Adds every row of `from` to the same row of `into`.
+fn add_all<K: Ord, V: Default>(
+    into: &mut BTreeMap<K, V>,
+    from: BTreeMap<K, V>,
+    add: impl Fn(&mut V, &V),
+) {
+    for (k, v) in from {
+        add(into.entry(k).or_default(), &v);
+    }
+}
+
 /// Every row a store adds, per table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreRows {
@@ -358,6 +369,15 @@ pub struct StoreRows {
 }
 
 impl StoreRows {
+    /// Adds `other`'s rows to these.
+    pub fn merge(&mut self, other: StoreRows) {
+        add_all(&mut self.usage, other.usage, RollupSums::add);
+        add_all(&mut self.ips, other.ips, Counts::add);
+        add_all(&mut self.totals, other.totals, RollupSums::add);
+        add_all(&mut self.key_totals, other.key_totals, Counts::add);
+        add_all(&mut self.ip_totals, other.ip_totals, Counts::add);
+    }
+
     /// Adds the key-less totals of the usage and client rows already in `self`.
     fn with_totals(mut self) -> StoreRows {
         for (k, s) in &self.usage {
@@ -431,12 +451,8 @@ impl MinuteRows {
     }
 
     pub fn merge(&mut self, other: MinuteRows) {
-        for (k, s) in other.usage {
-            self.usage.entry(k).or_default().add(&s);
-        }
-        for (k, s) in other.ips {
-            self.ips.entry(k).or_default().add(&s);
-        }
+        add_all(&mut self.usage, other.usage, RollupSums::add);
+        add_all(&mut self.ips, other.ips, Counts::add);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -452,24 +468,72 @@ impl MinuteRows {
         std::mem::replace(self, later)
     }
 
+    /// The rows to store when the minutes end: the minute rows and the all-owners minute
+    /// totals. Their hour and day rows come later, from [`CoarseRows`].
+    pub fn minute_store_rows(&self) -> StoreRows {
+        StoreRows {
+            usage: self.usage.clone(),
+            ..StoreRows::default()
+        }
+        .with_totals()
+    }
+
     /// The rows to store: usage rows of every granularity (minute rows with the hour and day
     /// rows they add up to), client-IP rows by hour and day, and the key-less totals of both.
     pub fn with_coarser(self) -> StoreRows {
-        let mut usage = BTreeMap::new();
+        let mut rows = self.minute_store_rows();
+        let mut coarse = CoarseRows::default();
+        coarse.absorb(self);
+        rows.merge(coarse.store_rows());
+        rows
+    }
+}
+
+/// Minute rows already stored as minutes, summed by hour, waiting to be added to the hour and
+/// day rows (and the client-IP rows and key totals, which have no minutes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoarseRows {
+    pub usage: Rows,
+    pub ips: IpRows,
+}
+
+impl CoarseRows {
+    /// Adds minute rows, by hour.
+    pub fn absorb(&mut self, minutes: MinuteRows) {
+        for (k, s) in minutes.usage {
+            self.usage
+                .entry(k.at(Granularity::Hour))
+                .or_default()
+                .add(&s);
+        }
+        for (k, s) in minutes.ips {
+            self.ips.entry(k.at(Granularity::Hour)).or_default().add(&s);
+        }
+    }
+
+    pub fn merge(&mut self, other: CoarseRows) {
+        add_all(&mut self.usage, other.usage, RollupSums::add);
+        add_all(&mut self.ips, other.ips, Counts::add);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.usage.is_empty() && self.ips.is_empty()
+    }
+
+    /// The hour and day rows of every table and their key-less totals.
+    pub fn store_rows(self) -> StoreRows {
+        let mut usage = Rows::new();
         for (key, sums) in self.usage {
-            for g in [Granularity::Hour, Granularity::Day] {
-                usage
-                    .entry(key.at(g))
-                    .or_insert_with(RollupSums::default)
-                    .add(&sums);
-            }
-            usage.insert(key, sums);
+            usage
+                .entry(key.at(Granularity::Day))
+                .or_default()
+                .add(&sums);
+            usage.entry(key).or_default().add(&sums);
         }
         let mut ips = IpRows::new();
         for (key, sums) in self.ips {
-            for g in [Granularity::Hour, Granularity::Day] {
-                ips.entry(key.at(g)).or_default().add(&sums);
-            }
+            ips.entry(key.at(Granularity::Day)).or_default().add(&sums);
+            ips.entry(key).or_default().add(&sums);
         }
         StoreRows {
             usage,

@@ -5,10 +5,10 @@
 //! key-less totals (all owners and each owner), and the busiest keys and clients found from
 //! each bucket's busiest (`top::busiest`).
 
-use super::pending::{PendingRollups, add_totals};
+use super::pending::{CoarseSchedule, DEFAULT_MINUTE_DAYS, PendingRollups, add_totals};
 use super::rollup::{Granularity, RollupSums};
 use super::*;
-use crate::db::rollups::{RollupFilter, totals};
+use crate::db::rollups::{Marks, RollupFilter, totals};
 use crate::db::temp::TempDb;
 use crate::domain::usage::{UsageEvent, UsageSource};
 use std::collections::BTreeMap;
@@ -293,7 +293,19 @@ async fn assert_busiest(
 async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
     for seed in 1..=6u64 {
         let t = TempDb::new().await;
-        let pending = PendingRollups::default();
+        // Hour and day rows stored with every minute, only at the end, or in between.
+        let schedule = match seed % 3 {
+            0 => CoarseSchedule {
+                every_ms: 0,
+                at_hour_end: true,
+            },
+            1 => NEVER_BEFORE_THE_END,
+            _ => CoarseSchedule {
+                every_ms: 20 * 3_600_000,
+                at_hour_end: false,
+            },
+        };
+        let pending = PendingRollups::with_schedule(DEFAULT_MINUTE_DAYS, schedule);
         let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
         let start = 1_800_000_000_000;
         let mut all = Vec::new();
@@ -331,8 +343,23 @@ async fn rollup_totals_equal_raw_totals_for_every_range_and_granularity() {
     }
 }
 
+/// Hour and day rows stored by a final flush only.
+const NEVER_BEFORE_THE_END: CoarseSchedule = CoarseSchedule {
+    every_ms: i64::MAX,
+    at_hour_end: false,
+};
+
 #[tokio::test]
 async fn a_crashed_writers_events_are_summed_again_at_start_and_only_once() {
+    crashed_writer(CoarseSchedule::default()).await;
+}
+
+#[tokio::test]
+async fn a_writer_that_crashed_before_storing_hours_and_days_has_them_summed_at_start() {
+    crashed_writer(NEVER_BEFORE_THE_END).await;
+}
+
+async fn crashed_writer(schedule: CoarseSchedule) {
     let t = TempDb::new().await;
     let mut rng = Rng(11);
     let start = 1_800_000_000_000;
@@ -344,15 +371,32 @@ async fn a_crashed_writers_events_are_summed_again_at_start_and_only_once() {
         .unwrap();
     let mark = Granularity::Minute.bucket_start(events[1_000].at_ms);
     let before: Vec<_> = events.iter().filter(|e| e.at_ms < mark).cloned().collect();
-    let written = PendingRollups::default();
+    let written = PendingRollups::with_schedule(DEFAULT_MINUTE_DAYS, schedule);
     written.add(before.iter().map(Into::into));
     written.flush(&t.db, mark, mark).await.unwrap();
-    // ...then crashed. The next start counts the rest, in chunks, and moves the mark on.
-    let until = start + 4 * 86_400_000;
-    assert_eq!(recover(&t.db, until).await.unwrap(), 3_000 - before.len());
+    let stored_hours = written.is_empty();
     assert_eq!(
         crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
-        until
+        Marks {
+            minute: mark,
+            coarse: if stored_hours { mark } else { 0 },
+        }
+    );
+    // ...then crashed. The next start counts the rest, in chunks (and the hours and days of
+    // the minutes stored), and moves both marks on.
+    let until = start + 4 * 86_400_000;
+    let counted = if stored_hours {
+        3_000 - before.len()
+    } else {
+        3_000
+    };
+    assert_eq!(recover(&t.db, until).await.unwrap(), counted);
+    assert_eq!(
+        crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
+        Marks {
+            minute: until,
+            coarse: until
+        }
     );
     let none = PendingRollups::default();
     assert_matches(&t.db, &none, &events, &mut rng, start, "recovered").await;
@@ -372,8 +416,76 @@ async fn the_mark_only_moves_forward() {
     pending.flush(&t.db, i64::MAX, 3_000).await.unwrap();
     assert_eq!(
         crate::db::rollups::rolled_up_to(&t.db).await.unwrap(),
-        5_000
+        Marks {
+            minute: 5_000,
+            coarse: 5_000
+        }
     );
+}
+
+#[tokio::test]
+async fn minutes_are_stored_when_they_end_and_their_hours_and_days_on_schedule() {
+    let t = TempDb::new().await;
+    let schedule = CoarseSchedule {
+        every_ms: 10 * 60_000,
+        at_hour_end: true,
+    };
+    let pending = PendingRollups::with_schedule(DEFAULT_MINUTE_DAYS, schedule);
+    let mut rng = Rng(21);
+    let hour = Granularity::Hour.bucket_start(1_800_000_000_000);
+    // From 10 past one hour to 5 past the next.
+    let mut events = random_events(&mut rng, 2_000, 0);
+    for e in &mut events {
+        e.at_ms = hour + 10 * 60_000 + e.at_ms % (55 * 60_000);
+    }
+    events.sort_by_key(|e| e.at_ms);
+    let stored = |g: Granularity| {
+        let db = t.db.clone();
+        async move {
+            let all = RollupFilter::default();
+            totals(&db, g.as_str(), hour - 86_400_000, hour + 86_400_000, &all)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.sums.requests)
+                .sum::<i64>()
+        }
+    };
+    let before = |ms: i64| events.iter().filter(|e| e.at_ms < ms).count() as i64;
+    // When the hours are due: 10 minutes after the last time they were, or in a new hour.
+    let mut last = 0;
+    let mut hours_at = 0;
+    let mut due = Vec::new();
+    let mut behind = 0;
+    let mut added = 0;
+    for minute in 1..=70 {
+        let mark = hour + minute * 60_000;
+        let batch: Vec<_> = events[added..]
+            .iter()
+            .take_while(|e| e.at_ms < mark)
+            .cloned()
+            .collect();
+        added += batch.len();
+        pending.add(batch.iter().map(Into::into));
+        pending.flush(&t.db, mark, mark).await.unwrap();
+        if mark - last >= 10 * 60_000 || mark - mark % 3_600_000 != last - last % 3_600_000 {
+            last = mark;
+            hours_at = mark;
+            due.push(minute);
+        }
+        let what = format!("minute {minute}");
+        assert_eq!(stored(Granularity::Minute).await, before(mark), "{what}");
+        assert_eq!(stored(Granularity::Hour).await, before(hours_at), "{what}");
+        assert_eq!(stored(Granularity::Day).await, before(hours_at), "{what}");
+        behind += i64::from(before(hours_at) < before(mark));
+        assert_matches(&t.db, &pending, &events[..added], &mut rng, hour, &what).await;
+    }
+    assert!(
+        behind > 40,
+        "hours waited for their schedule: {behind} minutes"
+    );
+    // The model's schedule: the first flush, every ten minutes, and when the next hour began.
+    assert_eq!(due, [1, 11, 21, 31, 41, 51, 60, 70]);
 }
 
 #[tokio::test]

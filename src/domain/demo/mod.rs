@@ -255,7 +255,7 @@ async fn write_traffic(
             rows.totals
                 .retain(|k, _| kept(k.granularity, k.bucket_start));
             // Every event before the next hour is stored and counted.
-            db::rollups::store(db, &rows, hour_start + HOUR_MS)
+            db::rollups::store(db, &rows, db::rollups::MarkUp::All(hour_start + HOUR_MS))
                 .await
                 .map_err(db_failure)?;
             report.events += batch.len() as u64;

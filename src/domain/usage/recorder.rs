@@ -418,10 +418,11 @@ impl Output<'_> {
             self.counters.rollup_store_failures.fetch_add(1, Relaxed);
         }
         match flushed {
-            Ok(f) if f.minute_rows > 0 => {
+            Ok(f) if f.minute_rows > 0 || f.hour_rows > 0 => {
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::debug!(
                     rows = f.minute_rows,
+                    hour_rows = f.hour_rows,
                     requests = f.requests,
                     elapsed_ms,
                     "usage rollups stored"
