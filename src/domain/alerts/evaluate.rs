@@ -10,6 +10,7 @@ use crate::domain::analytics::pending::PendingRollups;
 use crate::domain::analytics::rollup::{Granularity, is_failure};
 use crate::domain::{db_failure, from_millis};
 use crate::error::AppResult;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 const MINUTE_MS: i64 = 60_000;
@@ -164,14 +165,10 @@ pub async fn evaluate(db: &Db, pending: &PendingRollups, now_ms: i64) -> AppResu
         };
         let window_ms = rule.window_minutes.max(1) * MINUTE_MS;
         let from = to - window_ms;
-        let windows = match by_window.get(&window_ms) {
-            Some(w) => w.clone(),
-            None => {
-                let w = key_windows(db, pending, from, to).await?;
-                by_window.insert(window_ms, w.clone());
-                w
-            }
-        };
+        if let Entry::Vacant(e) = by_window.entry(window_ms) {
+            e.insert(key_windows(db, pending, from, to).await?);
+        }
+        let windows = by_window.get(&window_ms).cloned().unwrap_or_default();
         let span = format!("{}–{} UTC", hhmm(from), hhmm(to));
         match kind {
             AlertKind::ErrorRate => {

@@ -6,7 +6,7 @@
 //! summed by hour, and are stored every few minutes ([`COARSE_EVERY_MS`]) and as soon as an
 //! hour has ended: with every key active every minute they are four of the five rows a key
 //! adds per minute, and storing them once a minute cost about a second of a core per minute at
-//! 10,000 active keys (measured with bench/run.sh's keys), time the verify endpoint's latency
+//! 10,000 active keys (bench/make_keys.py's keys under fixed-rate verify load), time the verify endpoint's latency
 //! paid for on a two-core machine. Reports by the minute add the rows not stored as minutes;
 //! reports by the hour or day add those and the ones not stored as hours and days.
 //!
@@ -172,7 +172,7 @@ impl PendingRollups {
         let mut rows = MinuteRows::default();
         rows.add(facts);
         if let Ok(mut b) = self.rows.lock() {
-            b.coarse.absorb(rows);
+            b.coarse.absorb(&rows);
         }
     }
 
@@ -260,7 +260,7 @@ impl PendingRollups {
             Ok(()) => {
                 if let Ok(mut b) = self.rows.lock() {
                     let done = std::mem::take(&mut b.storing);
-                    b.coarse.absorb(done);
+                    b.coarse.absorb(&done);
                 }
             }
             Err(_) => self.restore(),
@@ -288,9 +288,9 @@ impl PendingRollups {
             return Err(sqlx::Error::WorkerCrashed);
         };
         let _exclusive = self.gate.write().await;
-        // Every event before the mark was added, and is stored as a minute (those still
-        // pending as minutes are before `before_ms`'s minute, which is later than the mark
-        // only on a final flush, which stored them all just now).
+        // Both marks may move to `mark_ms`: every event before it was added (the caller's
+        // word) and its minute stored by the flush that ran just before, so it is in `ready`
+        // or in hour rows stored earlier.
         let stored = db::rollups::store(db, &rows, MarkUp::All(mark_ms)).await;
         match stored {
             Ok(()) => {

@@ -470,9 +470,9 @@ impl MinuteRows {
 
     /// The rows to store when the minutes end: the minute rows and the all-owners minute
     /// totals. Their hour and day rows come later, from [`CoarseRows`].
-    pub fn minute_store_rows(&self) -> StoreRows {
+    pub fn minute_store_rows(self) -> StoreRows {
         StoreRows {
-            usage: self.usage.clone(),
+            usage: self.usage,
             ..StoreRows::default()
         }
         .with_totals()
@@ -481,9 +481,9 @@ impl MinuteRows {
     /// The rows to store: usage rows of every granularity (minute rows with the hour and day
     /// rows they add up to), client-IP rows by hour and day, and the key-less totals of both.
     pub fn with_coarser(self) -> StoreRows {
-        let mut rows = self.minute_store_rows();
         let mut coarse = CoarseRows::default();
-        coarse.absorb(self);
+        coarse.absorb(&self);
+        let mut rows = self.minute_store_rows();
         rows.merge(coarse.store_rows());
         rows
     }
@@ -499,15 +499,15 @@ pub struct CoarseRows {
 
 impl CoarseRows {
     /// Adds minute rows, by hour.
-    pub fn absorb(&mut self, minutes: MinuteRows) {
-        for (k, s) in minutes.usage {
+    pub fn absorb(&mut self, minutes: &MinuteRows) {
+        for (k, s) in &minutes.usage {
             self.usage
                 .entry(k.at(Granularity::Hour))
                 .or_default()
-                .add(&s);
+                .add(s);
         }
-        for (k, s) in minutes.ips {
-            self.ips.entry(k.at(Granularity::Hour)).or_default().add(&s);
+        for (k, s) in &minutes.ips {
+            self.ips.entry(k.at(Granularity::Hour)).or_default().add(s);
         }
     }
 
