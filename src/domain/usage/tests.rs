@@ -35,15 +35,26 @@ async fn count(db: &Db) -> i64 {
     store::count(db).await.unwrap()
 }
 
-/// Polls until the table holds `want` rows; the writer works on its own clock.
-async fn wait_for_count(db: &Db, want: i64) {
-    for _ in 0..500 {
-        if count(db).await == want {
-            return;
+/// Waits until the writer has counted `want` events as written, then checks the table holds
+/// exactly that many. The counter moves after the insert commits (the rollups are summed in
+/// between), so waiting on the table alone would race the counter.
+async fn wait_for_written(recorder: &UsageRecorder, db: &Db, want: u64) {
+    let mut changes = recorder.changes();
+    let reached = tokio::time::timeout(Duration::from_secs(5), async {
+        while recorder.stats().written < want {
+            if changes.changed().await.is_err() {
+                break;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("expected {want} rows, have {}", count(db).await);
+    })
+    .await;
+    assert!(
+        reached.is_ok(),
+        "expected {want} written, have {:?}",
+        recorder.stats()
+    );
+    assert_eq!(recorder.stats().written, want);
+    assert_eq!(count(db).await, want as i64);
 }
 
 #[tokio::test]
@@ -196,8 +207,7 @@ async fn a_full_batch_is_written_at_once_and_the_rest_waits_for_its_interval() {
     for i in 0..25 {
         recorder.record(event(i));
     }
-    wait_for_count(&t.db, 20).await;
-    assert_eq!(recorder.stats().written, 20);
+    wait_for_written(&recorder, &t.db, 20).await;
     // The last 5 are not a full batch and their hour is not up: only shutdown writes them.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(count(&t.db).await, 20);
@@ -218,11 +228,10 @@ async fn a_partial_batch_is_written_when_its_interval_ends() {
     for i in 0..3 {
         recorder.record(event(i));
     }
-    wait_for_count(&t.db, 3).await;
-    assert_eq!(recorder.stats().written, 3);
+    wait_for_written(&recorder, &t.db, 3).await;
     // A second, later burst gets its own interval.
     recorder.record(event(3));
-    wait_for_count(&t.db, 4).await;
+    wait_for_written(&recorder, &t.db, 4).await;
     recorder.shutdown().await;
 }
 
