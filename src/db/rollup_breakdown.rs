@@ -180,18 +180,28 @@ pub async fn top(
     .await)
 }
 
-/// Whether [`top`] for `by` would add up the key or client totals of every owner: then the
-/// list can also be found from each bucket's busiest ([`ranked_page`], [`exact_totals`]).
+/// Whether [`top`] for `by` could also be answered from each bucket's busiest
+/// ([`ranked_pages`], [`exact_totals`]): client IPs from their totals (every owner's or
+/// one owner's rows), keys from their totals across every owner (key totals are ranked by
+/// bucket, not by owner and bucket).
 pub fn ranked_by_bucket(by: TopBy, filter: &RollupFilter, granularity: &str) -> bool {
-    let table = top_source(by, filter, granularity).table;
-    filter.owner_user_id.is_none() && matches!(table, "usage_key_totals" | "usage_ip_totals")
+    match top_source(by, filter, granularity).table {
+        "usage_ip_totals" => true,
+        "usage_key_totals" => filter.owner_user_id.is_none(),
+        _ => false,
+    }
 }
 
-/// (table, ranked column, condition naming the all-owners rows) of a ranked top list.
-fn ranked_table(by: TopBy) -> (&'static str, &'static str, &'static str) {
+/// (table, ranked column, owner whose rows are read) of a ranked top list; keys have no
+/// owner condition (see [`ranked_by_bucket`]).
+fn ranked_table(by: TopBy, filter: &RollupFilter) -> (&'static str, &'static str, Option<i64>) {
     match by {
-        TopBy::Ip => ("usage_ip_totals", "ip", " AND owner_user_id = -1"),
-        TopBy::Key | TopBy::Endpoint => ("usage_key_totals", "key_id", ""),
+        TopBy::Ip => (
+            "usage_ip_totals",
+            "ip",
+            Some(filter.owner_user_id.unwrap_or(ALL_OWNERS)),
+        ),
+        TopBy::Key | TopBy::Endpoint => ("usage_key_totals", "key_id", None),
     }
 }
 
@@ -203,62 +213,122 @@ fn bind_id(by: TopBy, t: &TopTotals) -> Bind {
     }
 }
 
-/// Up to `limit` keys or clients of one bucket, busiest first (ties: greatest id first),
-/// after the entry `after` of an earlier page. Only `requests` is filled in.
-pub async fn ranked_page(
-    db: &Db,
-    by: TopBy,
-    granularity: &str,
-    bucket_start: i64,
-    after: Option<&TopTotals>,
-    limit: i64,
-) -> Result<Vec<TopTotals>, sqlx::Error> {
-    let (table, column, owners) = ranked_table(by);
-    let mut sql = format!(
-        "SELECT {column}, requests FROM {table} WHERE granularity = $1{owners} AND bucket_start = $2"
-    );
-    let mut binds = Vec::new();
-    if let Some(a) = after {
-        binds.push(Bind::Int(a.requests));
-        binds.push(bind_id(by, a));
-        sql.push_str(&format!(" AND (requests, {column}) < ($3, $4)"));
-    }
-    binds.push(Bind::Int(limit));
-    sql.push_str(&format!(
-        " ORDER BY requests DESC, {column} DESC LIMIT ${}",
-        2 + binds.len()
-    ));
-    with_pool!(db, |pool| async {
-        let q = sqlx::query(&sql).bind(granularity).bind(bucket_start);
-        let rows = bind_all!(q, &binds).fetch_all(pool).await?;
-        rows.iter().map(|row| entry(by, row, None)).collect()
-    }
-    .await)
+/// Where one bucket's busiest-first list is read on: after the entry `after` (none: from
+/// the top).
+#[derive(Clone, Copy, Debug)]
+pub struct PageStart<'a> {
+    pub bucket_start: i64,
+    pub after: Option<&'a TopTotals>,
 }
 
-/// The exact totals over `[from_ms, to_ms)` of the keys or clients `ids`.
+/// Buckets read per statement by [`ranked_pages`]: at most 4 values bound each.
+const PAGES_PER_STATEMENT: usize = 200;
+
+/// Up to `limit` keys or clients of each bucket in `starts` (distinct buckets), busiest
+/// first (ties: greatest id first), each after its page start; in the order of `starts`.
+/// One statement reads many buckets: the reads are short and a round trip per bucket cost
+/// more than the reads did. Only `requests` is filled in.
+pub async fn ranked_pages(
+    db: &Db,
+    by: TopBy,
+    filter: &RollupFilter,
+    granularity: &str,
+    starts: &[PageStart<'_>],
+    limit: i64,
+) -> Result<Vec<Vec<TopTotals>>, sqlx::Error> {
+    let (table, column, owner) = ranked_table(by, filter);
+    let slot: std::collections::HashMap<i64, usize> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.bucket_start, i))
+        .collect();
+    let mut pages = vec![Vec::new(); starts.len()];
+    for chunk in starts.chunks(PAGES_PER_STATEMENT) {
+        // $1 granularity, $2 limit, then the owner if any, then each bucket's values.
+        let mut binds = vec![Bind::Int(limit)];
+        let owners = match owner {
+            Some(o) => {
+                binds.push(Bind::Int(o));
+                " AND owner_user_id = $3"
+            }
+            None => "",
+        };
+        let mut parts = Vec::with_capacity(chunk.len());
+        for (i, s) in chunk.iter().enumerate() {
+            binds.push(Bind::Int(s.bucket_start));
+            let mut part = format!(
+                "SELECT * FROM (SELECT {column}, requests, bucket_start FROM {table} \
+                 WHERE granularity = $1{owners} AND bucket_start = ${}",
+                1 + binds.len()
+            );
+            if let Some(a) = s.after {
+                binds.push(Bind::Int(a.requests));
+                binds.push(bind_id(by, a));
+                part.push_str(&format!(
+                    " AND (requests, {column}) < (${}, ${})",
+                    binds.len(),
+                    1 + binds.len()
+                ));
+            }
+            part.push_str(&format!(
+                " ORDER BY requests DESC, {column} DESC LIMIT $2) AS page{i}"
+            ));
+            parts.push(part);
+        }
+        // A UNION's rows come in no promised order: the database sorts them back into each
+        // page's (by its own collation, which the next page's `<` compares by too).
+        let sql = format!("{} ORDER BY 3, 2 DESC, 1 DESC", parts.join(" UNION ALL "));
+        let rows: Vec<(i64, TopTotals)> = with_pool!(db, |pool| async {
+            let q = sqlx::query(&sql).bind(granularity);
+            let rows = bind_all!(q, &binds).fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| {
+                    use sqlx::Row;
+                    Ok((row.try_get(2)?, entry(by, row, None)?))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)?;
+        for (bucket_start, t) in rows {
+            if let Some(&i) = slot.get(&bucket_start) {
+                pages[i].push(t);
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// The exact totals over `[from_ms, to_ms)` of the keys or clients `ids` (for clients: of
+/// the filter's owner, or of every owner).
 pub async fn exact_totals(
     db: &Db,
     by: TopBy,
+    filter: &RollupFilter,
     granularity: &str,
-    from_ms: i64,
-    to_ms: i64,
+    (from_ms, to_ms): (i64, i64),
     ids: &[TopTotals],
 ) -> Result<Vec<TopTotals>, sqlx::Error> {
-    let (table, column, owners) = ranked_table(by);
+    let (table, column, owner) = ranked_table(by, filter);
     let mut out = Vec::with_capacity(ids.len());
     // Bind limits: SQLite takes 32,766 parameters, PostgreSQL 65,535.
     for chunk in ids.chunks(1_000) {
+        let mut binds: Vec<Bind> = owner.into_iter().map(Bind::Int).collect();
+        let owners = if owner.is_some() {
+            " AND owner_user_id = $4"
+        } else {
+            ""
+        };
+        let first = 4 + binds.len();
+        binds.extend(chunk.iter().map(|t| bind_id(by, t)));
         let placeholders = (0..chunk.len())
-            .map(|i| format!("${}", 4 + i))
+            .map(|i| format!("${}", first + i))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "SELECT {column}, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT) FROM {table} \
-             WHERE granularity = $1{owners} AND bucket_start >= $2 AND bucket_start < $3 \
+             WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3{owners} \
              AND {column} IN ({placeholders}) GROUP BY {column}"
         );
-        let binds: Vec<Bind> = chunk.iter().map(|t| bind_id(by, t)).collect();
         let rows: Vec<TopTotals> = with_pool!(db, |pool| async {
             let q = sqlx::query(&sql)
                 .bind(granularity)

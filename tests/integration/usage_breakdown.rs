@@ -1,7 +1,7 @@
 //! The usage page's breakdown (requests by outcome, busiest keys, routes and client IPs) and the report's
 //! route and owner filters match the calls sent, from pending and from stored rollups alike.
 
-use crate::analytics::{portal_sign_in, report, total};
+use crate::analytics::{portal_sign_in, portal_sign_in_as, report, total};
 use crate::apis::admin_token;
 use crate::harness::*;
 use serde_json::{Value, json};
@@ -144,4 +144,14 @@ async fn busiest_keys_and_routes_and_outcomes_from_pending_and_stored_rollups() 
     assert_eq!(total_requests(&api, &alice, route).await, 4, "stored");
     let browser = portal_sign_in(&server, "alice@example.com").await;
     check_page(browser.get("/usage?range=1h").await.text().await.unwrap());
+    // Everyone's busiest keys and clients, by the hour from stored rows (ranked bucket by
+    // bucket): Bob's 5 calls before Alice's 4.
+    let admin = portal_sign_in_as(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let html = admin.get("/usage?range=24h").await.text().await.unwrap();
+    let keys = table(&html, "Busiest keys");
+    assert!(before(keys, "bobs-key", "busy-key"), "{keys}");
+    assert!(before(keys, "busy-key", "quiet-key"), "{keys}");
+    let ips = table(&html, "Busiest client IPs");
+    assert!(before(ips, "198.51.100.77", "2001:db8::7"), "{ips}");
+    assert!(before(ips, "2001:db8::7", "127.0.0.1"), "{ips}");
 }

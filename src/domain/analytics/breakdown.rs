@@ -118,29 +118,37 @@ pub async fn breakdown(
                 add_live(&mut live_ips, 0, &k.ip, s.requests, s.errors);
             }
         }
-        let stored_codes = store::by_code(db, g.as_str(), from, to, filter)
-            .await
-            .map_err(db_failure)?;
-        codes.extend(stored_codes);
         // Each stored list is read TOP + (pending entries) long: see `merge_top`.
         let top = |r: Range, by: TopBy, live: BTreeMap<(i64, String), TopTotals>| async move {
             let limit = TOP + live.len();
             let g = r.granularity.as_str();
             let stored = if store::ranked_by_bucket(by, filter, g) {
                 let buckets = (r.from_ms, r.to_ms, r.granularity.millis());
-                super::top::busiest(db, by, g, buckets, limit).await
+                super::top::busiest(db, by, filter, g, buckets, limit).await
             } else {
                 store::top(db, g, r.from_ms, r.to_ms, filter, by, limit as i64).await
             }
             .map_err(db_failure)?;
             AppResult::Ok(merge_top(stored, live.into_values().collect(), by))
         };
-        let keys = top(range, TopBy::Key, live_keys).await?;
-        let routes = top(range, TopBy::Endpoint, live_routes).await?;
-        let top_ips = match ips {
-            Some(r) => top(r, TopBy::Ip, live_ips).await?,
-            None => Vec::new(),
-        };
+        // Side by side, each on its own pooled connection: the page waits for the slowest
+        // read, not for all of them in turn.
+        let (stored_codes, keys, routes, top_ips) = tokio::try_join!(
+            async {
+                store::by_code(db, g.as_str(), from, to, filter)
+                    .await
+                    .map_err(db_failure)
+            },
+            top(range, TopBy::Key, live_keys),
+            top(range, TopBy::Endpoint, live_routes),
+            async {
+                match ips {
+                    Some(r) => top(r, TopBy::Ip, live_ips).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+        )?;
+        codes.extend(stored_codes);
         (codes, keys, routes, top_ips)
     };
     let named = |list: Vec<TopTotals>, empty: &str| -> Vec<TopEntry> {

@@ -199,14 +199,11 @@ async fn assert_matches(
                         "client IPs: {what}, {g:?}, {who:?}, [{from}, {to})"
                     );
                 }
-                if g != Granularity::Minute
-                    && pending.is_empty()
-                    && who.key.is_none()
-                    && who.owner.is_none()
-                {
+                if g != Granularity::Minute && pending.is_empty() && who.key.is_none() {
                     assert_busiest(
                         db,
                         all,
+                        who,
                         g,
                         (
                             from.max(g.bucket_start(start - 86_400_000)),
@@ -222,20 +219,22 @@ async fn assert_matches(
 }
 
 /// The busiest keys and clients of `[from, to)` found bucket by bucket equal the brute
-/// force over the events, for several list lengths (ties broken by id).
+/// force over `who`'s events, for several list lengths (ties broken by id); for one owner,
+/// the lists that are ranked by bucket (client IPs).
 async fn assert_busiest(
     db: &Db,
     all: &[UsageEvent],
+    who: Who,
     g: Granularity,
     (from, to): (i64, i64),
     what: &str,
 ) {
-    use crate::db::rollup_breakdown::{TopBy, TopTotals};
+    use crate::db::rollup_breakdown::{TopBy, TopTotals, ranked_by_bucket};
     let mut keys: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     let mut ips: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for e in all
         .iter()
-        .filter(|e| (from..to).contains(&g.bucket_start(e.at_ms)))
+        .filter(|e| who.admits(e) && (from..to).contains(&g.bucket_start(e.at_ms)))
     {
         let failed = i64::from(super::rollup::is_failure(e.code, i32::from(e.status) / 100));
         for t in [
@@ -275,15 +274,25 @@ async fn assert_busiest(
             })
             .collect(),
     );
+    let filter = who.filter();
+    let ranked: Vec<_> = [(TopBy::Key, &keys), (TopBy::Ip, &ips)]
+        .into_iter()
+        .filter(|(by, _)| ranked_by_bucket(*by, &filter, g.as_str()))
+        .collect();
+    assert_eq!(
+        ranked.len(),
+        if who.owner.is_some() { 1 } else { 2 },
+        "which lists are ranked by bucket"
+    );
     for k in [1, 3, 20] {
-        for (by, want) in [(TopBy::Key, &keys), (TopBy::Ip, &ips)] {
-            let got = top::busiest(db, by, g.as_str(), (from, to, g.millis()), k)
+        for (by, want) in &ranked {
+            let got = top::busiest(db, *by, &filter, g.as_str(), (from, to, g.millis()), k)
                 .await
                 .unwrap();
             let want: Vec<TopTotals> = want.iter().take(k).cloned().collect();
             assert_eq!(
                 got, want,
-                "busiest {by:?}: {what}, {g:?}, top {k}, [{from}, {to})"
+                "busiest {by:?}: {what}, {g:?}, {who:?}, top {k}, [{from}, {to})"
             );
         }
     }
@@ -557,7 +566,10 @@ async fn the_busiest_of_many_keys_are_found_bucket_by_bucket_exactly() {
         for g in [Granularity::Hour, Granularity::Day] {
             let from = g.bucket_start(start);
             let to = g.bucket_start(start + 3 * 86_400_000) + g.millis();
-            assert_busiest(&t.db, &events, g, (from, to), &format!("seed {seed}")).await;
+            for owner in [None, Some(1)] {
+                let who = Who { key: None, owner };
+                assert_busiest(&t.db, &events, who, g, (from, to), &format!("seed {seed}")).await;
+            }
         }
     }
 }

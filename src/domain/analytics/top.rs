@@ -1,5 +1,6 @@
-//! The busiest keys or clients of a range among all owners', found from each bucket's busiest
-//! rather than by adding up every row of the range (Fagin's threshold algorithm).
+//! The busiest keys or clients of a range (client IPs of every owner or of one, keys of every
+//! owner), found from each bucket's busiest rather than by adding up every row of the range
+//! (Fagin's threshold algorithm).
 //!
 //! Each bucket's rows can be read busiest first (an index on requests). Reading them a page
 //! at a time, bucket by bucket, and looking up the exact range total of every key met, we
@@ -83,11 +84,14 @@ impl Threshold {
     }
 }
 
-/// The `k` busiest keys or clients (`by`) of every owner in `[from_ms, to_ms)` by
-/// `granularity`, as `store::top` would answer.
+/// The `k` busiest keys or clients (`by`) of the rows `filter` selects in `[from_ms, to_ms)`
+/// by `granularity`, as `store::top` would answer; for lists `store::ranked_by_bucket` allows.
+/// Each pass reads a page of every bucket not read to its end in one statement, then the
+/// exact totals of everything it met for the first time in another.
 pub async fn busiest(
     db: &Db,
     by: TopBy,
+    filter: &RollupFilter,
     granularity: &str,
     (from_ms, to_ms, step): (i64, i64, i64),
     k: usize,
@@ -105,20 +109,29 @@ pub async fn busiest(
     let mut page = FIRST_PAGE;
     let mut read = 0;
     loop {
-        for c in cursors.iter_mut().filter(|c| !c.done) {
-            let rows =
-                store::ranked_page(db, by, granularity, c.bucket_start, c.last.as_ref(), page)
-                    .await?;
+        let open: Vec<usize> = (0..cursors.len()).filter(|&i| !cursors[i].done).collect();
+        let starts: Vec<store::PageStart> = open
+            .iter()
+            .map(|&i| store::PageStart {
+                bucket_start: cursors[i].bucket_start,
+                after: cursors[i].last.as_ref(),
+            })
+            .collect();
+        let pages = store::ranked_pages(db, by, filter, granularity, &starts, page).await?;
+        let mut met = Vec::new();
+        for (&i, rows) in open.iter().zip(pages) {
+            let c = &mut cursors[i];
             read += rows.len();
             c.done = (rows.len() as i64) < page;
-            let fresh = state.unseen(&rows);
-            if !fresh.is_empty() {
-                state
-                    .learn(store::exact_totals(db, by, granularity, from_ms, to_ms, &fresh).await?);
-            }
             if let Some(last) = rows.last() {
                 c.last = Some(last.clone());
             }
+            met.extend(rows);
+        }
+        let fresh = state.unseen(&met);
+        if !fresh.is_empty() {
+            let range = (from_ms, to_ms);
+            state.learn(store::exact_totals(db, by, filter, granularity, range, &fresh).await?);
         }
         let threshold: i64 = cursors
             .iter()
@@ -130,8 +143,7 @@ pub async fn busiest(
             return Ok(best);
         }
         if read > MAX_READ {
-            let everyone = RollupFilter::default();
-            return store::top(db, granularity, from_ms, to_ms, &everyone, by, k as i64).await;
+            return store::top(db, granularity, from_ms, to_ms, filter, by, k as i64).await;
         }
         page *= 2;
     }
