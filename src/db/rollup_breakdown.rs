@@ -1,7 +1,9 @@
 //! Usage rollups broken down for charts: requests per bucket and outcome code, and the
 //! busiest keys, routes and client IPs of a range.
 
-use super::rollups::{Bind, RollupFilter, bind_all, failed_requests, filter_sql, source};
+use super::rollups::{
+    Bind, RollupFilter, bind_all, bucket_source, failed_requests, filter_sql, source,
+};
 use super::{Db, with_pool};
 use crate::domain::analytics::rollup::{ALL_OWNERS, Granularity};
 
@@ -25,7 +27,7 @@ pub async fn by_code(
     to_ms: i64,
     filter: &RollupFilter,
 ) -> Result<Vec<CodeCount>, sqlx::Error> {
-    let (table, filter) = source(filter, granularity);
+    let (table, filter) = bucket_source(filter, granularity);
     let mut sql = format!(
         "SELECT bucket_start, CASE WHEN status_class = 5 AND code IN ('VALID', 'PREFLIGHT') \
          THEN '{UPSTREAM_5XX}' ELSE code END AS outcome, CAST(SUM(requests) AS BIGINT) \

@@ -81,6 +81,21 @@ static TOTALS_TAIL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+static OUTCOMES_HEAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO usage_outcome_totals (granularity, owner_user_id, bucket_start, api_id, code, \
+         status_class, {}) ",
+        sum_columns().collect::<Vec<_>>().join(", ")
+    )
+});
+
+static OUTCOMES_TAIL: LazyLock<String> = LazyLock::new(|| {
+    sums_upsert(
+        "usage_outcome_totals",
+        "granularity, owner_user_id, bucket_start, api_id, code, status_class",
+    )
+});
+
 /// Every raw event before this instant (epoch ms) is counted in the stored rollups, except
 /// stragglers still pending in a writer's memory.
 pub async fn rolled_up_to(db: &Db) -> Result<Marks, sqlx::Error> {
@@ -203,6 +218,21 @@ pub async fn store(db: &Db, rows: &StoreRows, mark: MarkUp) -> Result<(), sqlx::
             q.push(TOTALS_TAIL.as_str());
             q.build().execute(&mut *tx).await?;
         }
+        let outcomes: Vec<_> = rows.outcomes.iter().collect();
+        for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(OUTCOMES_HEAD.as_str());
+            q.push_values(chunk, |mut b, (k, s)| {
+                b.push_bind(k.granularity.as_str())
+                    .push_bind(k.owner_user_id)
+                    .push_bind(k.bucket_start)
+                    .push_bind(k.api_id)
+                    .push_bind(k.code.as_str())
+                    .push_bind(k.status_class);
+                push_sums(&mut b, s);
+            });
+            q.push(OUTCOMES_TAIL.as_str());
+            q.build().execute(&mut *tx).await?;
+        }
         let ips: Vec<_> = rows.ips.iter().collect();
         for chunk in ips.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(
@@ -309,28 +339,63 @@ fn counts_upsert(table: &str, pk: &str) -> String {
     )
 }
 
-/// Deletes minute rows of buckets before `cutoff_ms`, at most an hour of buckets per
-/// statement (short write transactions: the usage writer is never held up for long);
-/// returns how many went.
+/// Tables with minute rows, and the condition that reaches them by their primary key (the
+/// totals keep minutes for all owners together only).
+const MINUTE_TABLES: [(&str, &str); 3] = [
+    ("usage_rollups", ""),
+    ("usage_totals", " AND owner_user_id = -1"),
+    ("usage_outcome_totals", " AND owner_user_id = -1"),
+];
+
+/// Deletes minute rows of buckets before `cutoff_ms` from every table that has them, at most
+/// an hour of buckets per statement (short write transactions: the usage writer is never held
+/// up for long); returns how many went.
 pub async fn delete_minutes_before(db: &Db, cutoff_ms: i64) -> Result<u64, sqlx::Error> {
-    const OLDEST: &str = "SELECT MIN(bucket_start) FROM usage_rollups WHERE granularity = 'minute'";
-    const DELETE: &str = "DELETE FROM usage_rollups WHERE granularity = 'minute' \
-        AND bucket_start >= $1 AND bucket_start < $2";
     let mut deleted = 0;
-    loop {
-        let oldest: Option<i64> =
-            with_pool!(db, |pool| sqlx::query_scalar(OLDEST).fetch_one(pool).await)?;
-        let Some(from) = oldest.filter(|&t| t < cutoff_ms) else {
-            return Ok(deleted);
-        };
-        let to = (from + Granularity::Hour.millis()).min(cutoff_ms);
-        deleted += with_pool!(db, |pool| sqlx::query(DELETE)
-            .bind(from)
-            .bind(to)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+    for (table, owners) in MINUTE_TABLES {
+        let oldest_sql =
+            format!("SELECT MIN(bucket_start) FROM {table} WHERE granularity = 'minute'{owners}");
+        let delete_sql = format!(
+            "DELETE FROM {table} WHERE granularity = 'minute'{owners} \
+             AND bucket_start >= $1 AND bucket_start < $2"
+        );
+        loop {
+            let oldest: Option<i64> = with_pool!(db, |pool| sqlx::query_scalar(&oldest_sql)
+                .fetch_one(pool)
+                .await)?;
+            let Some(from) = oldest.filter(|&t| t < cutoff_ms) else {
+                break;
+            };
+            let to = (from + Granularity::Hour.millis()).min(cutoff_ms);
+            deleted += with_pool!(db, |pool| sqlx::query(&delete_sql)
+                .bind(from)
+                .bind(to)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
     }
+    Ok(deleted)
+}
+
+/// Minute rows before `cutoff_ms` per table that has them (for tests of the purge).
+#[cfg(test)]
+pub async fn minute_rows_before(
+    db: &Db,
+    cutoff_ms: i64,
+) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for (table, _) in MINUTE_TABLES {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE granularity = 'minute' AND bucket_start < $1"
+        );
+        let n: i64 = with_pool!(db, |pool| sqlx::query_scalar(&sql)
+            .bind(cutoff_ms)
+            .fetch_one(pool)
+            .await)?;
+        out.push((table, n));
+    }
+    Ok(out)
 }
 
 /// Which rollup rows a query adds up.
@@ -429,6 +494,18 @@ pub(super) fn source(filter: &RollupFilter, granularity: &str) -> (&'static str,
     }
 }
 
+/// The table a report's sums per bucket (and outcome) come from: [`source`], or the same
+/// sums added up over routes when the report singles out no route.
+pub(super) fn bucket_source(
+    filter: &RollupFilter,
+    granularity: &str,
+) -> (&'static str, RollupFilter) {
+    match source(filter, granularity) {
+        ("usage_totals", f) if f.endpoint.is_none() => ("usage_outcome_totals", f),
+        other => other,
+    }
+}
+
 /// Appends the filter's conditions to `sql` (whose last placeholder is `$after`); returns the
 /// values to bind, in order.
 pub(super) fn filter_sql(filter: &RollupFilter, after: usize, sql: &mut String) -> Vec<Bind> {
@@ -463,7 +540,7 @@ pub async fn totals(
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ");
-    let (table, filter) = source(filter, granularity);
+    let (table, filter) = bucket_source(filter, granularity);
     let mut sql = format!(
         "SELECT bucket_start, {FAILURES}, {sums} FROM {table} \
          WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3"
@@ -564,4 +641,70 @@ pub async fn export_rows(
         Ok(())
     }
     .await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::temp::TempDb;
+    use crate::domain::analytics::rollup::{RawEvent, aggregate};
+
+    /// Every `usage_outcome_totals` row, in key order.
+    async fn outcome_rows(db: &Db) -> Vec<Vec<i64>> {
+        let sql = format!(
+            "SELECT bucket_start, owner_user_id, api_id, CAST(status_class AS BIGINT), {} \
+             FROM usage_outcome_totals \
+             ORDER BY granularity, owner_user_id, bucket_start, api_id, code, status_class",
+            sum_columns().collect::<Vec<_>>().join(", ")
+        );
+        with_pool!(db, |pool| async {
+            let rows = sqlx::query(&sql).fetch_all(pool).await.unwrap();
+            rows.iter()
+                .map(|row| {
+                    use sqlx::Row;
+                    (0..row.len()).map(|i| row.get::<i64, _>(i)).collect()
+                })
+                .collect()
+        }
+        .await)
+    }
+
+    #[tokio::test]
+    async fn the_migration_fills_the_outcome_totals_as_the_writer_does() {
+        let t = TempDb::new().await;
+        let events: Vec<RawEvent> = (0..400)
+            .map(|i| RawEvent {
+                id: i,
+                at_ms: 1_800_000_000_000 + i * 97_000,
+                key_id: Some(1 + i % 7),
+                owner_user_id: Some(1 + i % 3),
+                api_id: (i % 4 == 0).then_some(2),
+                endpoint: format!("GET /r/{}", i % 5),
+                code: ["VALID", "RATE_LIMIT_EXCEEDED", "API_KEY_INVALID"][(i % 3) as usize].into(),
+                status: [200, 429, 401, 503][(i % 4) as usize],
+                latency_us: i * 1_000,
+                request_bytes: i,
+                response_bytes: 2 * i,
+                ip: format!("192.0.2.{}", i % 9),
+            })
+            .collect();
+        store(&t.db, &aggregate(&events), MarkUp::All(0))
+            .await
+            .unwrap();
+        let written = outcome_rows(&t.db).await;
+        assert!(written.len() > 20, "{} rows", written.len());
+
+        // What the migration does to a database that has usage_totals but no outcome rows.
+        let migration = include_str!("../../migrations/sqlite/0010_usage_outcome_totals.sql");
+        let fill = &migration[migration.find("INSERT INTO").unwrap()..];
+        with_pool!(&t.db, |pool| async {
+            sqlx::query("DELETE FROM usage_outcome_totals")
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query(fill).execute(pool).await.unwrap();
+        }
+        .await);
+        assert_eq!(outcome_rows(&t.db).await, written);
+    }
 }

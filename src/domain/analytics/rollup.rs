@@ -324,6 +324,30 @@ pub struct TotalKey {
     pub status_class: i32,
 }
 
+/// The dimensions of a `usage_outcome_totals` row: a `usage_totals` row without its route.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OutcomeKey {
+    pub granularity: Granularity,
+    pub owner_user_id: i64,
+    pub bucket_start: i64,
+    pub api_id: i64,
+    pub code: String,
+    pub status_class: i32,
+}
+
+impl From<&TotalKey> for OutcomeKey {
+    fn from(k: &TotalKey) -> Self {
+        OutcomeKey {
+            granularity: k.granularity,
+            owner_user_id: k.owner_user_id,
+            bucket_start: k.bucket_start,
+            api_id: k.api_id,
+            code: k.code.clone(),
+            status_class: k.status_class,
+        }
+    }
+}
+
 /// The dimensions of a `usage_key_totals` row (the owner rides along: a key has one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KeyTotalKey {
@@ -362,6 +386,8 @@ pub struct StoreRows {
     pub ips: IpRows,
     /// `usage_totals`: all owners at every granularity, each owner by hour and day.
     pub totals: BTreeMap<TotalKey, RollupSums>,
+    /// `usage_outcome_totals`: `totals` summed over routes.
+    pub outcomes: BTreeMap<OutcomeKey, RollupSums>,
     /// `usage_key_totals`: hours and days.
     pub key_totals: BTreeMap<KeyTotalKey, Counts>,
     /// `usage_ip_totals`: all owners and each owner, hours and days.
@@ -374,6 +400,7 @@ impl StoreRows {
         add_all(&mut self.usage, other.usage, RollupSums::add);
         add_all(&mut self.ips, other.ips, Counts::add);
         add_all(&mut self.totals, other.totals, RollupSums::add);
+        add_all(&mut self.outcomes, other.outcomes, RollupSums::add);
         add_all(&mut self.key_totals, other.key_totals, Counts::add);
         add_all(&mut self.ip_totals, other.ip_totals, Counts::add);
     }
@@ -424,6 +451,9 @@ impl StoreRows {
                 };
                 self.ip_totals.entry(key).or_default().add(s);
             }
+        }
+        for (k, s) in &self.totals {
+            self.outcomes.entry(k.into()).or_default().add(s);
         }
         self
     }

@@ -498,6 +498,67 @@ async fn minutes_are_stored_when_they_end_and_their_hours_and_days_on_schedule()
 }
 
 #[tokio::test]
+async fn the_purge_deletes_old_minute_rows_of_every_table_and_keeps_the_rest() {
+    let t = TempDb::new().await;
+    let pending = PendingRollups::default();
+    let mut rng = Rng(31);
+    let start = Granularity::Day.bucket_start(1_800_000_000_000);
+    let events = random_events(&mut rng, 3_000, start);
+    pending.add(events.iter().map(Into::into));
+    pending.flush(&t.db, i64::MAX, i64::MAX).await.unwrap();
+    let last = events.iter().map(|e| e.at_ms).max().unwrap();
+    // Minute rows are kept one day: `now` is a day and a half after the first event.
+    let now = start + 36 * 3_600_000;
+    let cutoff = pending::minutes_kept_since(now, 1);
+    assert!(
+        start < cutoff && cutoff < last,
+        "the purge cuts through the events"
+    );
+    let counts = db::rollups::minute_rows_before(&t.db, cutoff)
+        .await
+        .unwrap();
+    assert!(counts.iter().all(|(_, n)| *n > 0), "{counts:?}");
+
+    let deleted = purge_minute_rows(&t.db, now, 1).await.unwrap();
+    assert_eq!(deleted, counts.iter().map(|(_, n)| *n as u64).sum::<u64>());
+    let left = db::rollups::minute_rows_before(&t.db, cutoff)
+        .await
+        .unwrap();
+    assert!(left.iter().all(|(_, n)| *n == 0), "{left:?}");
+    let everyone = Who {
+        key: None,
+        owner: None,
+    };
+    let (from, to) = (i64::MIN / 2, i64::MAX / 2);
+    for (g, kept_from) in [
+        (Granularity::Minute, cutoff),
+        (Granularity::Hour, from),
+        (Granularity::Day, from),
+    ] {
+        for filter in [
+            everyone.filter(),
+            Who {
+                key: Some(1),
+                owner: None,
+            }
+            .filter(),
+        ] {
+            let got = seen(&t.db, &pending, g, from, to, &filter).await;
+            let who = Who {
+                key: filter.key_id,
+                owner: None,
+            };
+            let want: BTreeMap<i64, RollupSums> = expected(&events, g, who)
+                .into_iter()
+                .filter(|(bucket, _)| *bucket >= kept_from)
+                .collect();
+            assert_eq!(got, want, "{g:?}, {who:?}");
+        }
+    }
+    assert_eq!(purge_minute_rows(&t.db, now, 1).await.unwrap(), 0, "again");
+}
+
+#[tokio::test]
 async fn rows_a_failed_store_leaves_stay_counted_and_pending() {
     let t = TempDb::new().await;
     let pending = PendingRollups::default();
