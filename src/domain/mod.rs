@@ -17,6 +17,7 @@ pub mod setup;
 pub mod stats;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 pub mod traffic;
 pub mod usage;
 
