@@ -18,6 +18,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Unauthorized,
     InvalidCredentials,
+    /// Password right, two-factor sign-in on, no code given.
+    TotpRequired,
+    /// Password right, the code (or recovery code) wrong, used or out of its time.
+    TotpInvalid,
     InvalidToken,
     Forbidden,
     CsrfFailed,
@@ -57,6 +61,8 @@ impl ErrorCode {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::TotpRequired => "TOTP_REQUIRED",
+            Self::TotpInvalid => "TOTP_INVALID",
             Self::InvalidToken => "INVALID_TOKEN",
             Self::Forbidden => "FORBIDDEN",
             Self::CsrfFailed => "CSRF_FAILED",
@@ -87,7 +93,11 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::BadRequest | Self::InvalidJson => 400,
-            Self::Unauthorized | Self::InvalidCredentials | Self::InvalidToken => 401,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::TotpRequired
+            | Self::TotpInvalid
+            | Self::InvalidToken => 401,
             Self::ApiKeyInvalid
             | Self::ApiKeyRevoked
             | Self::ApiKeyExpired

@@ -42,7 +42,7 @@ pub struct LoginInput {
     pub email: String,
     #[schema(example = "correct horse battery staple")]
     pub password: String,
-    /// Needed once two-factor sign-in is enabled.
+    /// Needed once two-factor sign-in is enabled: the current code, or an unused recovery code.
     #[serde(default)]
     pub totp_code: Option<String>,
 }
@@ -51,7 +51,7 @@ pub struct LoginInput {
     request_body = LoginInput,
     responses(
         (status = 200, description = "Signed in", body = sessions::TokenPair),
-        (status = 401, description = "INVALID_CREDENTIALS (also for unknown emails)", body = ErrorBody),
+        (status = 401, description = "INVALID_CREDENTIALS (also for unknown emails); TOTP_REQUIRED or TOTP_INVALID when two-factor sign-in is on (a recovery code may stand in for totp_code, once)", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
         (status = 429, description = "TOO_MANY_ATTEMPTS, with Retry-After", body = ErrorBody),
     ))]
@@ -61,8 +61,16 @@ pub async fn auth_login(
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<sessions::TokenPair>, AppError> {
     let now = OffsetDateTime::now_utc();
-    let signed_in =
-        accounts::authenticate(&state.db, &input.email, &input.password, &client, now).await?;
+    let signed_in = accounts::sign_in(
+        &state.db,
+        &state.crypto,
+        &input.email,
+        &input.password,
+        input.totp_code.as_deref(),
+        &client,
+        now,
+    )
+    .await?;
     let pair = sessions::open(&state.db, &state.crypto, signed_in.user.id, &client, now).await?;
     Ok(Json(pair))
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod rate_limits;
+pub mod two_factor;
 pub mod users;
 
 use crate::server::state::AppState;
@@ -28,6 +29,7 @@ use utoipa::{
          description = "Keyport's REST API. Errors always use the ErrorBody shape."),
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
+        two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
@@ -95,6 +97,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(auth::auth_login))
         .route("/api/v1/auth/refresh", post(auth::auth_refresh))
         .route("/api/v1/auth/logout", post(auth::auth_logout))
+        .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
+        .route(
+            "/api/v1/auth/2fa/enable",
+            post(two_factor::two_factor_enable),
+        )
+        .route(
+            "/api/v1/auth/2fa/disable",
+            post(two_factor::two_factor_disable),
+        )
         .route(
             "/api/v1/users/me",
             get(users::users_me).patch(users::users_me_update),

@@ -16,6 +16,7 @@ pub mod rollups;
 pub mod security_events;
 #[cfg(test)]
 pub mod temp;
+pub mod two_factor;
 pub mod usage;
 pub mod users;
 pub mod web_sessions;

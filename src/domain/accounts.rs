@@ -175,6 +175,20 @@ pub async fn authenticate(
     client: &ClientInfo,
     now: Timestamp,
 ) -> AppResult<SignedIn> {
+    check_password(db, email, password, client, now, true).await
+}
+
+/// [`authenticate`]; a right password is recorded as a successful attempt only when
+/// `record_success` (a sign-in with a second step records it after that step: a success
+/// would clear the failed codes before it from the throttle).
+async fn check_password(
+    db: &Db,
+    email: &str,
+    password: &str,
+    client: &ClientInfo,
+    now: Timestamp,
+    record_success: bool,
+) -> AppResult<SignedIn> {
     let email = normalize_email(email);
     let now_ms = to_millis(now);
     let since = now_ms - throttle::WINDOW_MS;
@@ -209,9 +223,11 @@ pub async fn authenticate(
             false
         }
     };
-    db::attempts::record(db, &email, &client.ip, verified, now_ms)
-        .await
-        .map_err(db_failure)?;
+    if !verified || record_success {
+        db::attempts::record(db, &email, &client.ip, verified, now_ms)
+            .await
+            .map_err(db_failure)?;
+    }
     match found {
         Some(c) if verified => {
             tracing::info!(user_id = c.user.id.0, "signed in");
@@ -225,6 +241,70 @@ pub async fn authenticate(
             Err(invalid_credentials())
         }
     }
+}
+
+/// A full sign-in: the password ([`authenticate`]), then the second factor when the user has
+/// two-factor sign-in on. A wrong code counts as a failed attempt (codes are guessable in a
+/// million tries; the same throttle as passwords stops that).
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(
+    db: &Db,
+    keys: &super::crypto::Keys,
+    email: &str,
+    password: &str,
+    second_factor: Option<&str>,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> AppResult<SignedIn> {
+    let signed_in = check_password(db, email, password, client, now, false).await?;
+    let user_id = signed_in.user.id.0;
+    let checked = super::two_factor::check(db, keys, user_id, second_factor, now).await;
+    // Asking for the code is no failure; a wrong one is, a right one (or none needed) succeeds.
+    let outcome = match &checked {
+        Ok(_) => Some(true),
+        Err(e) if e.code == ErrorCode::TotpInvalid => Some(false),
+        Err(_) => None,
+    };
+    if let Some(succeeded) = outcome {
+        db::attempts::record(
+            db,
+            &signed_in.user.email,
+            &client.ip,
+            succeeded,
+            to_millis(now),
+        )
+        .await
+        .map_err(db_failure)?;
+    }
+    if outcome == Some(false) {
+        tracing::info!(user_id, "sign-in failed at the second factor");
+    }
+    checked.map(|_| signed_in)
+}
+
+/// Turns two-factor sign-in off after checking the password and a code (or recovery code).
+pub async fn disable_two_factor(
+    db: &Db,
+    keys: &super::crypto::Keys,
+    id: UserId,
+    password: &str,
+    code: Option<&str>,
+    now: Timestamp,
+) -> AppResult<()> {
+    let creds = db::users::credentials_by_id(db, id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("User"))?;
+    if password.is_empty()
+        || password.chars().count() > passwords::MAX_PASSWORD_CHARS
+        || !passwords::verify_password(password.to_string(), creds.password_hash).await
+    {
+        return Err(AppError::validation(vec![crate::error::FieldError {
+            field: "body.password".into(),
+            message: "is incorrect".into(),
+        }]));
+    }
+    super::two_factor::disable(db, keys, id.0, code, now).await
 }
 
 pub async fn get_user(db: &Db, id: UserId) -> AppResult<User> {

@@ -59,6 +59,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Keys {
     pub jwt: [u8; 32],
     pub token_hash: [u8; 32],
+    /// Seals secrets the server must read back (TOTP secrets): ChaCha20-Poly1305.
+    sealing: [u8; 32],
     /// HMAC keyed with `token_hash`, ready to clone: the verify hot path skips re-keying.
     token_mac: HmacSha256,
 }
@@ -69,6 +71,7 @@ impl Keys {
         Self {
             jwt: hmac_sha256(secret.as_bytes(), b"keyport/jwt/v1"),
             token_hash,
+            sealing: hmac_sha256(secret.as_bytes(), b"keyport/sealing/v1"),
             token_mac: keyed_mac(&token_hash),
         }
     }
@@ -83,6 +86,54 @@ impl Keys {
     /// The stored form of an opaque token (refresh tokens, later API keys): a keyed hash.
     pub fn hash_token(&self, token: &str) -> String {
         hex(&self.token_mac(token.as_bytes()))
+    }
+}
+
+/// Bytes in front of a sealed value: its random nonce.
+const NONCE_BYTES: usize = 12;
+
+impl Keys {
+    /// `plain` encrypted and authenticated, bound to `context` (e.g. the owning user), as
+    /// base64 of nonce + ciphertext: a sealed value copied to another row does not open.
+    pub fn seal(&self, plain: &[u8], context: &[u8]) -> String {
+        use base64::Engine;
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.sealing.into());
+        let nonce = random_bytes::<NONCE_BYTES>();
+        let payload = Payload {
+            msg: plain,
+            aad: context,
+        };
+        // Encryption fails only for messages beyond 256 GiB.
+        let sealed = cipher.encrypt(&nonce.into(), payload).unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+    }
+
+    /// What [`Keys::seal`] sealed with the same `context`; `None` if it was altered, sealed
+    /// for another context or under another server secret.
+    pub fn open(&self, sealed: &str, context: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine;
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < NONCE_BYTES {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(NONCE_BYTES);
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.sealing.into());
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
+        cipher
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
+            .ok()
     }
 }
 
@@ -103,6 +154,33 @@ mod tests {
             hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn sealed_values_open_only_unaltered_in_their_context() {
+        let keys = Keys::derive("0123456789abcdef0123456789abcdef");
+        let sealed = keys.seal(b"totp secret", b"user:7");
+        assert_ne!(
+            keys.seal(b"totp secret", b"user:7"),
+            sealed,
+            "fresh nonce each time"
+        );
+        assert_eq!(
+            keys.open(&sealed, b"user:7").as_deref(),
+            Some(&b"totp secret"[..])
+        );
+        assert_eq!(keys.open(&sealed, b"user:8"), None, "another user's row");
+        let other = Keys::derive("another server secret, 32 chars!");
+        assert_eq!(other.open(&sealed, b"user:7"), None);
+        let mut altered = sealed.clone().into_bytes();
+        let last = altered.len() - 2;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            keys.open(&String::from_utf8(altered).unwrap(), b"user:7"),
+            None
+        );
+        assert_eq!(keys.open("", b"user:7"), None);
+        assert_eq!(keys.open("not base64!", b"user:7"), None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod totp;
 pub mod traffic;
+pub mod two_factor;
 pub mod usage;
 
 use crate::error::AppError;

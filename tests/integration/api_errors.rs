@@ -1,10 +1,14 @@
 use crate::harness::*;
 use serde_json::{Value, json};
 
-const AUTH_ENDPOINTS: [&str; 4] = [
+const AUTH_ENDPOINTS: [&str; 7] = [
     "/api/v1/auth/register",
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
+    "/api/v1/auth/2fa/setup",
+    "/api/v1/auth/2fa/enable",
+    "/api/v1/auth/2fa/disable",
+    // last: it ends the session the others are called with
     "/api/v1/auth/logout",
 ];
 
@@ -24,8 +28,8 @@ async fn bad_bodies_get_contract_errors_on_every_auth_endpoint() {
                 .body(body)
                 .send()
         };
-        if path == "/api/v1/auth/logout" {
-            // logout takes no body; it must still never fail with a 500 whatever is sent
+        if path == "/api/v1/auth/logout" || path == "/api/v1/auth/2fa/setup" {
+            // logout and setup take no body; it must still never fail with a 500 whatever is sent
             let res = send("application/json", b"{broken".to_vec()).await.unwrap();
             assert!(res.status().as_u16() < 500, "{path}");
             continue;
@@ -205,6 +209,9 @@ async fn openapi_document_covers_every_route() {
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/refresh", "post"),
         ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/2fa/setup", "post"),
+        ("/api/v1/auth/2fa/enable", "post"),
+        ("/api/v1/auth/2fa/disable", "post"),
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/me/password", "post"),

@@ -18,6 +18,7 @@ mod policies;
 mod portal;
 mod system;
 mod traffic;
+mod two_factor;
 mod upstream;
 mod usage;
 mod usage_breakdown;

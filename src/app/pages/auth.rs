@@ -61,6 +61,11 @@ pub fn LoginPage() -> impl IntoView {
                 {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                 <EmailField/>
                 <PasswordField id="password" name="password" label="Password" autocomplete="current-password" strength=false/>
+                <div class="field">
+                    <label for="code">"Authentication code " <span class="muted">"(if two-factor sign-in is on)"</span></label>
+                    <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="32" aria-describedby="code-hint"/>
+                    <p class="hint" id="code-hint">"The 6-digit code from your authenticator app, or one of your recovery codes."</p>
+                </div>
                 <div class="form-actions">
                     <button class="btn btn-primary btn-block" type="submit">"Sign in"</button>
                 </div>

@@ -17,15 +17,22 @@ pub fn safe_next(next: Option<String>) -> String {
 }
 
 #[server(prefix = "/sfn", endpoint = "login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn login(
+    email: String,
+    password: String,
+    code: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::ctx;
     use crate::domain::accounts;
     let state = ctx::state()?;
     let session = ctx::session().await?;
-    let signed_in = accounts::authenticate(
+    let signed_in = accounts::sign_in(
         &state.db,
+        &state.crypto,
         &email,
         &password,
+        code.as_deref(),
         &ctx::client(),
         time::OffsetDateTime::now_utc(),
     )

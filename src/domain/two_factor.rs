@@ -1,0 +1,204 @@
+//! Two-factor sign-in: enrollment (a secret, then a first valid code turns it on and hands out
+//! recovery codes), the second step of every sign-in, and turning it off. The secret is stored
+//! sealed with a server-derived key bound to the user; recovery codes as keyed hashes.
+
+use super::crypto::Keys;
+use super::totp::{self, CodeCheck, TotpSecret};
+use super::{Timestamp, db_failure, to_millis};
+use crate::db::{self, Db};
+use crate::error::{AppError, AppResult, ErrorCode};
+use serde::Serialize;
+
+/// The issuer authenticator apps show next to the account.
+pub const ISSUER: &str = "Keyport";
+
+/// What enrollment shows once: the secret to type and the URI the QR code carries.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// The recovery codes, shown once when two-factor sign-in is turned on.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+fn context(user_id: i64) -> Vec<u8> {
+    format!("keyport/totp/user:{user_id}").into_bytes()
+}
+
+fn now_seconds(now: Timestamp) -> u64 {
+    u64::try_from(now.unix_timestamp()).unwrap_or(0)
+}
+
+fn totp_invalid() -> AppError {
+    AppError::new(
+        ErrorCode::TotpInvalid,
+        "That code is not valid: use the current code from your authenticator app, or a recovery code you have not used.",
+    )
+}
+
+fn secret_of(keys: &Keys, user_id: i64, row: &db::two_factor::TotpRow) -> AppResult<TotpSecret> {
+    keys.open(&row.secret_sealed, &context(user_id))
+        .and_then(|bytes| TotpSecret::from_base32(&String::from_utf8(bytes).ok()?))
+        .ok_or_else(|| {
+            // A changed server secret, or an altered row: nothing the user can fix.
+            tracing::error!(user_id, "a stored two-factor secret does not open");
+            AppError::internal()
+        })
+}
+
+/// Whether the user signs in with a second factor.
+pub async fn is_enabled(db: &Db, user_id: i64) -> AppResult<bool> {
+    let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
+    Ok(row.is_some_and(|r| r.enabled_at.is_some()))
+}
+
+/// Starts enrollment: a new secret, not active until [`enable`] gets a valid code. Asking
+/// again before that replaces the secret; once enabled it is refused (`CONFLICT`).
+pub async fn setup(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    email: &str,
+    now: Timestamp,
+) -> AppResult<TotpSetup> {
+    let secret = TotpSecret::generate();
+    let text = secret.to_base32();
+    let sealed = keys.seal(text.as_bytes(), &context(user_id));
+    let started = db::two_factor::start_setup(db, user_id, &sealed, to_millis(now))
+        .await
+        .map_err(db_failure)?;
+    if !started {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "Two-factor sign-in is on already; turn it off first to enroll another device.",
+        ));
+    }
+    Ok(TotpSetup {
+        otpauth_uri: secret.otpauth_uri(ISSUER, email),
+        secret: text,
+    })
+}
+
+/// Turns two-factor sign-in on with a first valid code from the enrolled secret; returns the
+/// ten recovery codes (stored only as hashes).
+pub async fn enable(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    code: &str,
+    now: Timestamp,
+) -> AppResult<RecoveryCodes> {
+    let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
+    let Some(row) = row.filter(|r| r.enabled_at.is_none()) else {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "There is no enrollment waiting for a code: start with the setup step.",
+        ));
+    };
+    let secret = secret_of(keys, user_id, &row)?;
+    let CodeCheck::Accepted(step) = totp::check_code(&secret, code, now_seconds(now), None) else {
+        return Err(totp_invalid());
+    };
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| totp::recovery_code_key(c))
+        .map(|k| keys.hash_token(&k))
+        .collect();
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let enabled = db::two_factor::enable(db, user_id, step, &hashes, to_millis(now))
+        .await
+        .map_err(db_failure)?;
+    if !enabled {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "Two-factor sign-in is on already.",
+        ));
+    }
+    tracing::info!(user_id, "two-factor sign-in enabled");
+    Ok(RecoveryCodes {
+        recovery_codes: codes,
+    })
+}
+
+/// How a second factor was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// Two-factor sign-in is off for this user.
+    NotNeeded,
+    Code,
+    RecoveryCode,
+}
+
+/// The second step of a sign-in (or of turning two-factor off): the current code, once, or an
+/// unused recovery code, which is used up. `TOTP_REQUIRED` without one, `TOTP_INVALID` for a
+/// wrong, replayed or used one.
+pub async fn check(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    code: Option<&str>,
+    now: Timestamp,
+) -> AppResult<SecondFactor> {
+    let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
+    let Some(row) = row.filter(|r| r.enabled_at.is_some()) else {
+        return Ok(SecondFactor::NotNeeded);
+    };
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(AppError::new(
+            ErrorCode::TotpRequired,
+            "Enter the code from your authenticator app (or a recovery code).",
+        ));
+    };
+    let secret = secret_of(keys, user_id, &row)?;
+    let last_used = row.last_used_step.and_then(|s| u64::try_from(s).ok());
+    if let CodeCheck::Accepted(step) = totp::check_code(&secret, code, now_seconds(now), last_used)
+    {
+        // Recorded only if no racing sign-in used this step first.
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        if db::two_factor::use_step(db, user_id, step)
+            .await
+            .map_err(db_failure)?
+        {
+            return Ok(SecondFactor::Code);
+        }
+        return Err(totp_invalid());
+    }
+    if let Some(key) = totp::recovery_code_key(code) {
+        let used =
+            db::two_factor::use_recovery_code(db, user_id, &keys.hash_token(&key), to_millis(now))
+                .await
+                .map_err(db_failure)?;
+        if used {
+            tracing::info!(user_id, "signed in with a recovery code");
+            return Ok(SecondFactor::RecoveryCode);
+        }
+    }
+    Err(totp_invalid())
+}
+
+/// Turns two-factor sign-in off; the caller has checked the password, this checks the code.
+pub async fn disable(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    code: Option<&str>,
+    now: Timestamp,
+) -> AppResult<()> {
+    if check(db, keys, user_id, code, now).await? == SecondFactor::NotNeeded {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "Two-factor sign-in is off already.",
+        ));
+    }
+    db::two_factor::remove(db, user_id)
+        .await
+        .map_err(db_failure)?;
+    tracing::info!(user_id, "two-factor sign-in disabled");
+    Ok(())
+}
