@@ -1,7 +1,7 @@
 //! /api/v1/auth/2fa: the caller's two-factor sign-in (enroll, turn on, turn off).
 
 use super::error::ErrorBody;
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, Client, CurrentUser};
 use crate::domain::accounts;
 use crate::domain::two_factor::{self, RecoveryCodes, TotpSetup};
 use crate::error::AppError;
@@ -51,14 +51,16 @@ pub struct EnableInput {
 pub async fn two_factor_enable(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Client(client): Client,
     ApiJson(input): ApiJson<EnableInput>,
 ) -> Result<Json<RecoveryCodes>, AppError> {
     caller.require_account_access()?;
     let codes = two_factor::enable(
         &state.db,
         &state.crypto,
-        caller.user.id.0,
+        &caller.user,
         &input.code,
+        &client,
         OffsetDateTime::now_utc(),
     )
     .await?;
@@ -84,6 +86,7 @@ pub struct DisableInput {
 pub async fn two_factor_disable(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Client(client): Client,
     ApiJson(input): ApiJson<DisableInput>,
 ) -> Result<StatusCode, AppError> {
     caller.require_account_access()?;
@@ -93,6 +96,7 @@ pub async fn two_factor_disable(
         caller.user.id,
         &input.password,
         Some(&input.code),
+        &client,
         OffsetDateTime::now_utc(),
     )
     .await?;

@@ -1,7 +1,7 @@
 //! /api/v1/users/me: the caller's own account.
 
 use super::error::ErrorBody;
-use super::extract::{ApiJson, AuthMethod, CurrentUser};
+use super::extract::{ApiJson, AuthMethod, Client, CurrentUser};
 use crate::app::types::User;
 use crate::domain::accounts;
 use crate::error::AppError;
@@ -71,6 +71,7 @@ pub async fn users_me_password(
     State(state): State<AppState>,
     caller: CurrentUser,
     session: Session,
+    Client(client): Client,
     ApiJson(input): ApiJson<ChangePasswordInput>,
 ) -> Result<StatusCode, AppError> {
     caller.require_account_access()?;
@@ -84,6 +85,7 @@ pub async fn users_me_password(
         &input.current_password,
         &input.new_password,
         keep,
+        &client,
         OffsetDateTime::now_utc(),
     )
     .await?;

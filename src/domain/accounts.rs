@@ -1,5 +1,6 @@
 //! Registration, sign-in, profile and password changes.
 
+use super::security_log::{self, AccountEvent};
 use super::{ClientInfo, Timestamp, db_failure, passwords, throttle, to_millis};
 use crate::app::types::{Role, User, UserId};
 use crate::db::{self, Db};
@@ -228,6 +229,10 @@ async fn check_password(
             .await
             .map_err(db_failure)?;
     }
+    if !verified {
+        let user_id = found.as_ref().map(|c| c.user.id.0);
+        security_log::record(db, AccountEvent::SignInFailed, user_id, &email, client, now).await;
+    }
     match found {
         Some(c) if verified => {
             tracing::info!(user_id = c.user.id.0, "signed in");
@@ -276,8 +281,18 @@ pub async fn sign_in(
         .await
         .map_err(db_failure)?;
     }
-    if outcome == Some(false) {
-        tracing::info!(user_id, "sign-in failed at the second factor");
+    let email = &signed_in.user.email;
+    match &checked {
+        Err(_) if outcome == Some(false) => {
+            tracing::info!(user_id, "sign-in failed at the second factor");
+            let event = AccountEvent::TotpFailed;
+            security_log::record(db, event, Some(user_id), email, client, now).await;
+        }
+        Ok(super::two_factor::SecondFactor::RecoveryCode) => {
+            let event = AccountEvent::RecoveryCodeUsed;
+            security_log::record(db, event, Some(user_id), email, client, now).await;
+        }
+        _ => {}
     }
     checked.map(|_| signed_in)
 }
@@ -289,6 +304,7 @@ pub async fn disable_two_factor(
     id: UserId,
     password: &str,
     code: Option<&str>,
+    client: &ClientInfo,
     now: Timestamp,
 ) -> AppResult<()> {
     let creds = db::users::credentials_by_id(db, id)
@@ -304,7 +320,10 @@ pub async fn disable_two_factor(
             message: "is incorrect".into(),
         }]));
     }
-    super::two_factor::disable(db, keys, id.0, code, now).await
+    super::two_factor::disable(db, keys, id.0, code, now).await?;
+    let event = AccountEvent::TotpDisabled;
+    security_log::record(db, event, Some(id.0), &creds.user.email, client, now).await;
+    Ok(())
 }
 
 pub async fn get_user(db: &Db, id: UserId) -> AppResult<User> {
@@ -337,6 +356,7 @@ pub async fn change_password(
     current: &str,
     new_password: &str,
     keep_session: Option<i64>,
+    client: &ClientInfo,
     now: Timestamp,
 ) -> AppResult<i64> {
     let mut v = Validator::default();
@@ -369,6 +389,8 @@ pub async fn change_password(
         .await
         .map_err(db_failure)?;
     tracing::info!(user_id = id.0, "password changed");
+    let event = AccountEvent::PasswordChanged;
+    security_log::record(db, event, Some(id.0), &creds.user.email, client, now).await;
     Ok(now_ms)
 }
 

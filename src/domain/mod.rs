@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod passwords;
 pub mod patch_fields;
 pub mod policies;
+pub mod security_log;
 pub mod sessions;
 pub mod setup;
 pub mod stats;

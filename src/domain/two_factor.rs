@@ -89,10 +89,12 @@ pub async fn setup(
 pub async fn enable(
     db: &Db,
     keys: &Keys,
-    user_id: i64,
+    user: &crate::app::types::User,
     code: &str,
+    client: &super::ClientInfo,
     now: Timestamp,
 ) -> AppResult<RecoveryCodes> {
+    let user_id = user.id.0;
     let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
     let Some(row) = row.filter(|r| r.enabled_at.is_none()) else {
         return Err(AppError::new(
@@ -121,6 +123,8 @@ pub async fn enable(
         ));
     }
     tracing::info!(user_id, "two-factor sign-in enabled");
+    let event = super::security_log::AccountEvent::TotpEnabled;
+    super::security_log::record(db, event, Some(user_id), &user.email, client, now).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })

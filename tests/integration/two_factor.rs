@@ -268,6 +268,56 @@ async fn enroll_sign_in_with_codes_and_recovery_codes_then_turn_off() {
             .is_none()
     );
     assert_eq!(sign_in(&api, "ann@example.com", None).await.status(), 200);
+
+    // Every step is a security event of her account, with where it came from.
+    let res = api
+        .post_auth(
+            "/api/v1/users/me/password",
+            &ann,
+            json!({"current_password": PASSWORD, "new_password": "another-long-pw"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let res = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+        )
+        .await;
+    expect_error(res, 401, "INVALID_CREDENTIALS").await;
+    let db = &server.state.db;
+    let mut events =
+        keyport::db::security_events::for_subject(db, "account", "ann@example.com", 50)
+            .await
+            .unwrap();
+    events.reverse();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "auth.totp_enabled",
+            "auth.totp_failed", // a wrong code
+            "auth.totp_failed", // the enabling code again
+            "auth.totp_failed", // a used step again
+            "auth.recovery_code_used",
+            "auth.totp_failed",        // a used recovery code
+            "auth.recovery_code_used", // typed loosely
+            "auth.recovery_code_used", // through the portal
+            "auth.totp_disabled",
+            "auth.password_changed",
+            "auth.sign_in_failed",
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.user_id == Some(ann_id) && e.ip == "127.0.0.1")
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.detail.contains(&secret.to_base32()))
+    );
 }
 
 #[tokio::test]

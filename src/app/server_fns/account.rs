@@ -32,6 +32,7 @@ pub async fn change_password(
         &current_password,
         &new_password,
         None,
+        &ctx::client(),
         time::OffsetDateTime::now_utc(),
     )
     .await?;
