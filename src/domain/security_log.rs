@@ -5,6 +5,9 @@
 use super::{ClientInfo, Timestamp, to_millis};
 use crate::db::{self, Db};
 
+/// The longest email address there can be (RFC 5321's path limit).
+const MAX_EMAIL_CHARS: usize = 254;
+
 /// What happened, as stored in `security_events.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountEvent {
@@ -39,10 +42,12 @@ pub async fn record(
     client: &ClientInfo,
     now: Timestamp,
 ) {
+    // A failed sign-in names whatever email was typed: never more than an address can be.
+    let subject: String = email.chars().take(MAX_EMAIL_CHARS).collect();
     let row = db::security_events::NewSecurityEvent {
         kind: event.kind(),
         subject_type: "account",
-        subject: email,
+        subject: &subject,
         user_id,
         detail: "{}",
         ip: &client.ip,

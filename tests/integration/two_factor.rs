@@ -318,6 +318,26 @@ async fn enroll_sign_in_with_codes_and_recovery_codes_then_turn_off() {
             .iter()
             .all(|e| !e.detail.contains(&secret.to_base32()))
     );
+
+    // A failed sign-in with an unknown, absurdly long email is recorded, cut to an address's
+    // longest.
+    let long = format!("{}@example.com", "x".repeat(5_000));
+    let res = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": long, "password": PASSWORD}),
+        )
+        .await;
+    expect_error(res, 401, "INVALID_CREDENTIALS").await;
+    let cut: String = long.chars().take(254).collect();
+    let events = keyport::db::security_events::for_subject(db, "account", &cut, 5)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind.as_str(), events[0].user_id),
+        ("auth.sign_in_failed", None)
+    );
 }
 
 #[tokio::test]
