@@ -12,6 +12,7 @@ pub mod keys;
 pub mod notifications;
 pub mod rate_limit_policies;
 pub mod rollup_breakdown;
+pub mod rollup_store;
 pub mod rollups;
 pub mod security_events;
 #[cfg(test)]

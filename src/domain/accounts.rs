@@ -251,7 +251,6 @@ async fn check_password(
 /// A full sign-in: the password ([`authenticate`]), then the second factor when the user has
 /// two-factor sign-in on. A wrong code counts as a failed attempt (codes are guessable in a
 /// million tries; the same throttle as passwords stops that).
-#[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
     db: &Db,
     keys: &super::crypto::Keys,
