@@ -30,6 +30,8 @@ use utoipa::{
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
+        two_factor::two_factor_status, two_factor::two_factor_recovery_codes,
+        two_factor::admin_two_factor_reset,
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
@@ -55,7 +57,7 @@ use utoipa::{
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
         (name = "rate-limits", description = "Rate-limit policies beyond a key's own: global, per API, endpoint, user, org, client IP or key (admins only)"),
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
-        (name = "admin", description = "The running instance, for admins"),
+        (name = "admin", description = "The running instance and its users, for admins"),
         (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
         (name = "notifications", description = "The caller's in-portal notifications"),
     )
@@ -97,7 +99,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(auth::auth_login))
         .route("/api/v1/auth/refresh", post(auth::auth_refresh))
         .route("/api/v1/auth/logout", post(auth::auth_logout))
+        .route("/api/v1/auth/2fa", get(two_factor::two_factor_status))
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
+        .route(
+            "/api/v1/auth/2fa/recovery-codes",
+            post(two_factor::two_factor_recovery_codes),
+        )
         .route(
             "/api/v1/auth/2fa/enable",
             post(two_factor::two_factor_enable),
@@ -149,6 +156,10 @@ pub fn router() -> Router<AppState> {
                 .delete(rate_limits::rate_limits_delete),
         )
         .route("/api/v1/admin/system", get(admin::admin_system))
+        .route(
+            "/api/v1/admin/users/{id}/2fa/reset",
+            post(two_factor::admin_two_factor_reset),
+        )
         .route("/api/v1/alert-rules", get(alerts::alert_rules_list))
         .route(
             "/api/v1/alert-rules/{kind}",

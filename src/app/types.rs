@@ -114,10 +114,51 @@ pub struct AdminStats {
     pub failed_signins_24h: i64,
 }
 
-/// A row of the admin users table.
+/// A user as lists for admins show them: the account and its sign-in protection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserSummary {
+    #[serde(flatten)]
+    pub user: User,
+    pub two_factor_enabled: bool,
+}
+
+/// Whether an account signs in with a second factor, and how many recovery codes are left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// When it was turned on.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub enabled_at: Option<OffsetDateTime>,
+    /// An enrollment is waiting for its first code.
+    pub pending: bool,
+    /// Unused recovery codes (0 while off).
+    pub recovery_codes_left: i64,
+}
+
+/// The portal's two-factor page: the status and, while enrollment waits for a code, what to
+/// scan or type into an authenticator app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorView {
+    pub status: TwoFactorStatus,
+    pub enrollment: Option<Enrollment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    /// Base32, for typing.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The URI as an inline SVG QR code, drawn on the server.
+    pub qr_svg: String,
+}
+
+/// A page of the admin users table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserListPage {
-    pub items: Vec<User>,
+    pub items: Vec<UserSummary>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,

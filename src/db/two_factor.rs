@@ -3,6 +3,27 @@
 
 use super::{Db, with_pool};
 
+/// Inserts the hashes of new recovery codes inside the transaction `$tx`.
+macro_rules! insert_recovery_codes {
+    ($tx:expr, $user_id:expr, $code_hashes:expr, $now_ms:expr) => {
+        async {
+            for hash in $code_hashes {
+                sqlx::query(
+                    "INSERT INTO user_recovery_codes (user_id, code_hash, used_at, created_at) \
+                     VALUES ($1, $2, NULL, $3)",
+                )
+                .bind($user_id)
+                .bind(hash)
+                .bind($now_ms)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    };
+}
+
 /// A user's TOTP row.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TotpRow {
@@ -73,17 +94,7 @@ pub async fn enable(
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        for hash in code_hashes {
-            sqlx::query(
-                "INSERT INTO user_recovery_codes (user_id, code_hash, used_at, created_at) \
-                 VALUES ($1, $2, NULL, $3)",
-            )
-            .bind(user_id)
-            .bind(hash)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_recovery_codes!(tx, user_id, code_hashes, now_ms)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -147,4 +158,93 @@ pub async fn remove(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
         tx.commit().await
     }
     .await)
+}
+
+/// Drops an enrollment still waiting for its first code; an enabled secret stays.
+pub async fn cancel_setup(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "DELETE FROM user_totp WHERE user_id = $1 AND enabled_at IS NULL";
+    with_pool!(db, |pool| sqlx::query(SQL)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Replaces every recovery code of a user who has two-factor sign-in on, in one transaction;
+/// `false` (nothing changed) when it is off.
+pub async fn replace_recovery_codes(
+    db: &Db,
+    user_id: i64,
+    code_hashes: &[String],
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let on: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if on.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM user_recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_recovery_codes!(tx, user_id, code_hashes, now_ms)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}
+
+/// Turns a user's two-factor sign-in off for an admin, with the audit record, in one
+/// transaction; `false` (nothing written) when there was nothing to reset.
+pub async fn reset_audited(
+    db: &Db,
+    user_id: i64,
+    audit: &super::audit::AuditEntry<'_>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM user_recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let removed = sqlx::query("DELETE FROM user_totp WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        super::audit::write_audit!(tx, audit, "user", user_id)?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)
+}
+
+/// Of `user_ids`, those with two-factor sign-in on (for lists of users).
+pub async fn enabled_among(db: &Db, user_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are numbers we hold, bound one by one; a page of users is at most 200.
+    let marks: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT user_id FROM user_totp WHERE enabled_at IS NOT NULL AND user_id IN ({})",
+        marks.join(", ")
+    );
+    with_pool!(db, |pool| {
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for id in user_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })
 }

@@ -296,6 +296,25 @@ pub async fn sign_in(
     checked.map(|_| signed_in)
 }
 
+/// The account `id` after its current password was typed right; `field` names the input in
+/// the 422 answer otherwise.
+async fn confirm_password(db: &Db, id: UserId, password: &str, field: &str) -> AppResult<User> {
+    let creds = db::users::credentials_by_id(db, id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("User"))?;
+    if password.is_empty()
+        || password.chars().count() > passwords::MAX_PASSWORD_CHARS
+        || !passwords::verify_password(password.to_string(), creds.password_hash).await
+    {
+        return Err(AppError::validation(vec![crate::error::FieldError {
+            field: field.into(),
+            message: "is incorrect".into(),
+        }]));
+    }
+    Ok(creds.user)
+}
+
 /// Turns two-factor sign-in off after checking the password and a code (or recovery code).
 pub async fn disable_two_factor(
     db: &Db,
@@ -306,23 +325,28 @@ pub async fn disable_two_factor(
     client: &ClientInfo,
     now: Timestamp,
 ) -> AppResult<()> {
-    let creds = db::users::credentials_by_id(db, id)
-        .await
-        .map_err(db_failure)?
-        .ok_or_else(|| AppError::not_found("User"))?;
-    if password.is_empty()
-        || password.chars().count() > passwords::MAX_PASSWORD_CHARS
-        || !passwords::verify_password(password.to_string(), creds.password_hash).await
-    {
-        return Err(AppError::validation(vec![crate::error::FieldError {
-            field: "body.password".into(),
-            message: "is incorrect".into(),
-        }]));
-    }
+    let user = confirm_password(db, id, password, "body.password").await?;
     super::two_factor::disable(db, keys, id.0, code, now).await?;
     let event = AccountEvent::TotpDisabled;
-    security_log::record(db, event, Some(id.0), &creds.user.email, client, now).await;
+    security_log::record(db, event, Some(id.0), &user.email, client, now).await;
     Ok(())
+}
+
+/// Replaces the recovery codes after checking the password and a code (or recovery code).
+pub async fn regenerate_recovery_codes(
+    db: &Db,
+    keys: &super::crypto::Keys,
+    id: UserId,
+    password: &str,
+    code: Option<&str>,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> AppResult<super::two_factor::RecoveryCodes> {
+    let user = confirm_password(db, id, password, "body.password").await?;
+    let codes = super::two_factor::regenerate_recovery_codes(db, keys, id.0, code, now).await?;
+    let event = AccountEvent::RecoveryCodesRegenerated;
+    security_log::record(db, event, Some(id.0), &user.email, client, now).await;
+    Ok(codes)
 }
 
 pub async fn get_user(db: &Db, id: UserId) -> AppResult<User> {
@@ -367,18 +391,7 @@ pub async fn change_password(
         "must differ from the current password",
     );
     v.finish()?;
-    let creds = db::users::credentials_by_id(db, id)
-        .await
-        .map_err(db_failure)?
-        .ok_or_else(|| AppError::not_found("User"))?;
-    if current.chars().count() > passwords::MAX_PASSWORD_CHARS
-        || !passwords::verify_password(current.to_string(), creds.password_hash).await
-    {
-        return Err(AppError::validation(vec![crate::error::FieldError {
-            field: "body.current_password".into(),
-            message: "is incorrect".into(),
-        }]));
-    }
+    let user = confirm_password(db, id, current, "body.current_password").await?;
     let hash = passwords::hash_password(new_password.to_string()).await?;
     let now_ms = to_millis(now);
     db::users::update_password(db, id, &hash, now_ms)
@@ -389,7 +402,7 @@ pub async fn change_password(
         .map_err(db_failure)?;
     tracing::info!(user_id = id.0, "password changed");
     let event = AccountEvent::PasswordChanged;
-    security_log::record(db, event, Some(id.0), &creds.user.email, client, now).await;
+    security_log::record(db, event, Some(id.0), &user.email, client, now).await;
     Ok(now_ms)
 }
 
@@ -403,9 +416,20 @@ pub async fn list_users(
     let q: String = q.trim().chars().take(200).collect();
     let page = page.clamp(1, 1_000_000);
     let per_page = per_page.clamp(1, 200);
-    let (items, total) = db::users::list(db, &q, per_page, (page - 1) * per_page)
+    let (users, total) = db::users::list(db, &q, per_page, (page - 1) * per_page)
         .await
         .map_err(db_failure)?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id.0).collect();
+    let with_two_factor = db::two_factor::enabled_among(db, &ids)
+        .await
+        .map_err(db_failure)?;
+    let items = users
+        .into_iter()
+        .map(|user| crate::app::types::UserSummary {
+            two_factor_enabled: with_two_factor.contains(&user.id.0),
+            user,
+        })
+        .collect();
     Ok(crate::app::types::UserListPage {
         items,
         total,

@@ -16,6 +16,9 @@ pub enum AccountEvent {
     RecoveryCodeUsed,
     TotpEnabled,
     TotpDisabled,
+    /// An admin turned the user's two-factor sign-in off.
+    TotpReset,
+    RecoveryCodesRegenerated,
     PasswordChanged,
 }
 
@@ -27,6 +30,8 @@ impl AccountEvent {
             Self::RecoveryCodeUsed => "auth.recovery_code_used",
             Self::TotpEnabled => "auth.totp_enabled",
             Self::TotpDisabled => "auth.totp_disabled",
+            Self::TotpReset => "auth.totp_reset",
+            Self::RecoveryCodesRegenerated => "auth.recovery_codes_regenerated",
             Self::PasswordChanged => "auth.password_changed",
         }
     }

@@ -4,7 +4,8 @@
 
 use super::crypto::Keys;
 use super::totp::{self, CodeCheck, TotpSecret};
-use super::{Timestamp, db_failure, to_millis};
+use super::{Role, Timestamp, UserId, db_failure, to_millis};
+use crate::app::types::TwoFactorStatus;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode};
 use serde::Serialize;
@@ -106,12 +107,7 @@ pub async fn enable(
     let CodeCheck::Accepted(step) = totp::check_code(&secret, code, now_seconds(now), None) else {
         return Err(totp_invalid());
     };
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .filter_map(|c| totp::recovery_code_key(c))
-        .map(|k| keys.hash_token(&k))
-        .collect();
+    let (codes, hashes) = new_recovery_codes(keys);
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let enabled = db::two_factor::enable(db, user_id, step, &hashes, to_millis(now))
         .await
@@ -128,6 +124,151 @@ pub async fn enable(
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
+}
+
+/// Ten new recovery codes and the keyed hashes that are all the database keeps of them.
+fn new_recovery_codes(keys: &Keys) -> (Vec<String>, Vec<String>) {
+    let codes = totp::new_recovery_codes();
+    let hashes = codes
+        .iter()
+        .filter_map(|c| totp::recovery_code_key(c))
+        .map(|k| keys.hash_token(&k))
+        .collect();
+    (codes, hashes)
+}
+
+/// Where a user's two-factor sign-in stands.
+pub async fn status(db: &Db, user_id: i64) -> AppResult<TwoFactorStatus> {
+    let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
+    let enabled_at = row.as_ref().and_then(|r| r.enabled_at);
+    let recovery_codes_left = if enabled_at.is_some() {
+        db::two_factor::recovery_codes_left(db, user_id)
+            .await
+            .map_err(db_failure)?
+    } else {
+        0
+    };
+    Ok(TwoFactorStatus {
+        enabled: enabled_at.is_some(),
+        enabled_at: enabled_at.map(super::from_millis),
+        pending: row.is_some() && enabled_at.is_none(),
+        recovery_codes_left,
+    })
+}
+
+/// The enrollment waiting for its first code, to show again (the page was reloaded); `None`
+/// when there is none or two-factor sign-in is on already.
+pub async fn pending_setup(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    email: &str,
+) -> AppResult<Option<TotpSetup>> {
+    let row = db::two_factor::get(db, user_id).await.map_err(db_failure)?;
+    let Some(row) = row.filter(|r| r.enabled_at.is_none()) else {
+        return Ok(None);
+    };
+    let secret = secret_of(keys, user_id, &row)?;
+    Ok(Some(TotpSetup {
+        otpauth_uri: secret.otpauth_uri(ISSUER, email),
+        secret: secret.to_base32(),
+    }))
+}
+
+/// Drops an enrollment that waits for its first code (the user gave up on it).
+pub async fn cancel_setup(db: &Db, user_id: i64) -> AppResult<()> {
+    db::two_factor::cancel_setup(db, user_id)
+        .await
+        .map_err(db_failure)?;
+    Ok(())
+}
+
+/// New recovery codes in place of all the old ones, after a code (or an unused recovery
+/// code) from the user; the caller has checked the password.
+pub async fn regenerate_recovery_codes(
+    db: &Db,
+    keys: &Keys,
+    user_id: i64,
+    code: Option<&str>,
+    now: Timestamp,
+) -> AppResult<RecoveryCodes> {
+    if check(db, keys, user_id, code, now).await? == SecondFactor::NotNeeded {
+        return Err(off_already());
+    }
+    let (codes, hashes) = new_recovery_codes(keys);
+    let replaced = db::two_factor::replace_recovery_codes(db, user_id, &hashes, to_millis(now))
+        .await
+        .map_err(db_failure)?;
+    if !replaced {
+        // Turned off by a racing request between the check and now.
+        return Err(off_already());
+    }
+    tracing::info!(user_id, "recovery codes regenerated");
+    Ok(RecoveryCodes {
+        recovery_codes: codes,
+    })
+}
+
+fn off_already() -> AppError {
+    AppError::new(ErrorCode::Conflict, "Two-factor sign-in is off already.")
+}
+
+/// An admin turns another user's two-factor sign-in off (the user lost their device and
+/// their recovery codes), with an audit record in the same transaction. Admins cannot reset
+/// their own (the account page asks for password and code) and only super admins reset a
+/// super admin's.
+pub async fn reset_by_admin(
+    db: &Db,
+    actor: &super::keys::Actor,
+    target: UserId,
+    now: Timestamp,
+) -> AppResult<()> {
+    if !actor.user.role.is_admin() {
+        return Err(AppError::forbidden());
+    }
+    let user = db::users::find(db, target)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("User"))?;
+    if user.id == actor.user.id {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Turn off your own two-factor sign-in on your account page; it asks for your password and a code.",
+        ));
+    }
+    if user.role == Role::SuperAdmin && actor.user.role != Role::SuperAdmin {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Only a super admin can reset a super admin's two-factor sign-in.",
+        ));
+    }
+    let was = status(db, user.id.0).await?;
+    let old = serde_json::json!({"two_factor_enabled": was.enabled, "pending": was.pending});
+    let new = serde_json::json!({"two_factor_enabled": false, "pending": false});
+    let now_ms = to_millis(now);
+    let entry = actor.audit_entry(
+        "user.two_factor_reset",
+        Some(old.to_string()),
+        Some(new.to_string()),
+        now_ms,
+    );
+    let reset = db::two_factor::reset_audited(db, user.id.0, &entry)
+        .await
+        .map_err(db_failure)?;
+    if !reset {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "This user does not have two-factor sign-in on.",
+        ));
+    }
+    tracing::info!(
+        user_id = user.id.0,
+        admin_id = actor.user.id.0,
+        "two-factor sign-in reset by an admin"
+    );
+    let event = super::security_log::AccountEvent::TotpReset;
+    super::security_log::record(db, event, Some(user.id.0), &user.email, &actor.client, now).await;
+    Ok(())
 }
 
 /// How a second factor was given.
@@ -195,10 +336,7 @@ pub async fn disable(
     now: Timestamp,
 ) -> AppResult<()> {
     if check(db, keys, user_id, code, now).await? == SecondFactor::NotNeeded {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            "Two-factor sign-in is off already.",
-        ));
+        return Err(off_already());
     }
     db::two_factor::remove(db, user_id)
         .await

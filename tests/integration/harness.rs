@@ -458,3 +458,20 @@ pub async fn patch(api: &Api, token: &str, path: &str, body: Value) -> reqwest::
         .await
         .unwrap()
 }
+
+/// A browser (cookie jar, no JavaScript) signed in to the portal as `email`.
+pub async fn signed_in_browser(server: &TestServer, email: &str, password: &str) -> Browser {
+    let browser = server.browser();
+    let res = browser
+        .form("/sfn/login", &[("email", email), ("password", password)])
+        .await;
+    assert_eq!(location(&res), "/dashboard", "portal sign-in of {email}");
+    browser
+}
+
+/// The page at `path` as HTML, which must answer 200.
+pub async fn page_html(browser: &Browser, path: &str) -> String {
+    let res = browser.get(path).await;
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.text().await.unwrap()
+}

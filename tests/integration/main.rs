@@ -19,6 +19,7 @@ mod portal;
 mod system;
 mod traffic;
 mod two_factor;
+mod two_factor_manage;
 mod upstream;
 mod usage;
 mod usage_breakdown;

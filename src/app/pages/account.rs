@@ -4,6 +4,7 @@ use crate::app::format;
 use crate::app::islands::password::PasswordField;
 use crate::app::layout::Shell;
 use crate::app::server_fns::account::{ChangePassword, UpdateProfile};
+use crate::app::server_fns::two_factor::{PAGE as TWO_FACTOR_PAGE, two_factor_status};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -16,6 +17,7 @@ pub fn AccountPage() -> impl IntoView {
     let profile = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
     let saved = use_query_map().get_untracked().get("saved");
+    let two_factor = Resource::new(|| (), |_| two_factor_status());
     let notice = match saved.as_deref() {
         Some("profile") => Some("Profile saved."),
         Some("password") => Some("Password changed. Other sessions have been signed out."),
@@ -56,6 +58,23 @@ pub fn AccountPage() -> impl IntoView {
                             <button class="btn btn-primary" type="submit">"Change password"</button>
                         </div>
                     </ActionForm>
+                </section>
+                <section class="card" aria-labelledby="two-factor-heading">
+                    <h2 id="two-factor-heading">"Two-factor sign-in"</h2>
+                    <p>"A code from an authenticator app on top of your password."</p>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || two_factor.get().map(|result| match result {
+                            Ok(status) if status.enabled => view! {
+                                <p><span class="badge badge-green">"On"</span>" "{format!("{} of 10 recovery codes left", status.recovery_codes_left)}</p>
+                                <a class="btn btn-secondary" href=TWO_FACTOR_PAGE>"Manage two-factor sign-in"</a>
+                            }.into_any(),
+                            Ok(_) => view! {
+                                <p><span class="badge badge-gray">"Off"</span></p>
+                                <a class="btn btn-primary" href=TWO_FACTOR_PAGE>"Set up two-factor sign-in"</a>
+                            }.into_any(),
+                            Err(e) => view! { <div class="alert alert-error" role="alert">{e.detail}</div> }.into_any(),
+                        })}
+                    </Suspense>
                 </section>
             </div>
         </Shell>

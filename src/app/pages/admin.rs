@@ -1,9 +1,10 @@
 use super::signed_in_admin;
-use crate::app::components::PageHeader;
+use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::format;
 use crate::app::layout::Shell;
 use crate::app::server_fns::admin::admin_users;
-use crate::app::types::{Role, UserListPage};
+use crate::app::server_fns::two_factor::ResetUserTwoFactor;
+use crate::app::types::{Role, UserListPage, UserSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,6 +18,9 @@ pub fn AdminPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
     let page = crate::app::pages::page_param(&query);
+    let reset_done = query.get("reset").is_some();
+    let reset = ServerAction::<ResetUserTwoFactor>::new();
+    let back = format!("/admin?q={}&page={page}", format::url_encode(&q, false));
     let users = Resource::new(
         {
             let q = q.clone();
@@ -24,6 +28,8 @@ pub fn AdminPage() -> impl IntoView {
         },
         |(q, page)| admin_users(q, page),
     );
+    let me = user.id.0;
+    let can_reset_super = user.role == Role::SuperAdmin;
     view! {
         <Title text="Admin"/>
         <Shell user=Some(user)>
@@ -32,6 +38,10 @@ pub fn AdminPage() -> impl IntoView {
                 <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
                 <a class="btn btn-secondary" href="/admin/alerts">"Usage alerts"</a>
             </PageHeader>
+            {reset_done.then(|| view! {
+                <div class="alert alert-success" role="status">"Two-factor sign-in was turned off for that user. They sign in with their password and can set it up again."</div>
+            })}
+            <FormError error=action_error(reset.value().get_untracked())/>
             <section class="card">
                 <form class="row" method="get" action="/admin" role="search">
                     <label class="sr-only" for="q">"Search users"</label>
@@ -40,7 +50,7 @@ pub fn AdminPage() -> impl IntoView {
                 </form>
                 <Suspense fallback=|| view! { <p class="muted">"Loading users…"</p> }>
                     {move || users.get().map(|result| match result {
-                        Ok(list) => view! { <UserTable list=list q=q.clone()/> }.into_any(),
+                        Ok(list) => view! { <UserTable list=list q=q.clone() me=me can_reset_super=can_reset_super back=back.clone() reset=reset/> }.into_any(),
                         Err(e) => view! { <div class="alert alert-error" role="alert">{e.detail}</div> }.into_any(),
                     })}
                 </Suspense>
@@ -59,7 +69,16 @@ fn role_badge(role: Role) -> &'static str {
 }
 
 #[component]
-fn UserTable(list: UserListPage, q: String) -> impl IntoView {
+fn UserTable(
+    list: UserListPage,
+    q: String,
+    /// The admin looking (their own two-factor sign-in is changed on the account page).
+    me: i64,
+    can_reset_super: bool,
+    /// This page of the list, to come back to after a reset.
+    back: String,
+    reset: ServerAction<ResetUserTwoFactor>,
+) -> impl IntoView {
     if list.items.is_empty() {
         return view! {
             <div class="empty-state">
@@ -77,15 +96,21 @@ fn UserTable(list: UserListPage, q: String) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th></tr></thead>
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Two-factor"</th><th scope="col">"Joined"</th></tr></thead>
                 <tbody>
-                    {list.items.into_iter().map(|u| view! {
-                        <tr>
-                            <td>{u.name.clone()}</td>
-                            <td class="mono">{u.email.clone()}</td>
-                            <td><span class=role_badge(u.role)>{u.role.label()}</span></td>
-                            <td>{format::date(u.created_at)}</td>
-                        </tr>
+                    {list.items.into_iter().map(|row| {
+                        let may_reset = row.two_factor_enabled
+                            && row.user.id.0 != me
+                            && (row.user.role != Role::SuperAdmin || can_reset_super);
+                        view! {
+                            <tr>
+                                <td>{row.user.name.clone()}</td>
+                                <td class="mono">{row.user.email.clone()}</td>
+                                <td><span class=role_badge(row.user.role)>{row.user.role.label()}</span></td>
+                                <td><TwoFactorCell row=row.clone() may_reset=may_reset back=back.clone() reset=reset/></td>
+                                <td>{format::date(row.user.created_at)}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -95,6 +120,35 @@ fn UserTable(list: UserListPage, q: String) -> impl IntoView {
             {prev.map(|href| view! { <a class="btn btn-ghost" href=href>"← Previous"</a> })}
             {next.map(|href| view! { <a class="btn btn-ghost" href=href>"Next →"</a> })}
         </nav>
+    }
+    .into_any()
+}
+
+/// Whether a user has two-factor sign-in on, and the admin's reset, confirmed before it acts.
+#[component]
+fn TwoFactorCell(
+    row: UserSummary,
+    may_reset: bool,
+    back: String,
+    reset: ServerAction<ResetUserTwoFactor>,
+) -> impl IntoView {
+    if !row.two_factor_enabled {
+        return view! { <span class="badge badge-gray">"Off"</span> }.into_any();
+    }
+    let name = row.user.name.clone();
+    view! {
+        <span class="badge badge-green">"On"</span>
+        {may_reset.then(|| view! {
+            <details class="confirm">
+                <summary class="btn btn-ghost" aria-label=format!("Reset two-factor sign-in of {name}")>"Reset…"</summary>
+                <p>{format!("Turn off two-factor sign-in for {}? Do this only when you have confirmed who is asking: they lost their device and their recovery codes. It is recorded in the audit log.", row.user.name)}</p>
+                <ActionForm action=reset>
+                    <input type="hidden" name="user_id" value=row.user.id.0/>
+                    <input type="hidden" name="back" value=back/>
+                    <button class="btn btn-danger" type="submit">"Reset two-factor sign-in"</button>
+                </ActionForm>
+            </details>
+        })}
     }
     .into_any()
 }

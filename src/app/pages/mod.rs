@@ -11,6 +11,7 @@ pub mod keys;
 pub mod notifications;
 pub mod policies;
 pub mod system;
+pub mod two_factor;
 pub mod usage;
 pub mod usage_breakdown;
 

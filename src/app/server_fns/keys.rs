@@ -88,7 +88,7 @@ fn reveal(
     let key_id = issued.api_key.id.0;
     let token = state.reveals.park(
         user_id,
-        key_id,
+        crate::domain::keys::reveal::Subject::Key(key_id),
         issued.key,
         crate::domain::to_millis(edge::now()),
     );
@@ -275,7 +275,7 @@ pub fn take_revealed(token: &str, key_id: i64) -> Option<String> {
         state.reveals.take(
             token,
             user.id.0,
-            key_id,
+            crate::domain::keys::reveal::Subject::Key(key_id),
             crate::domain::to_millis(edge::now()),
         )
     }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod notifications;
 pub mod policies;
 pub mod traffic_form;
+pub mod two_factor;
 pub mod usage;
 
 use super::types::User;

@@ -1,7 +1,7 @@
-//! Reveal-once handles for the portal. A key made in the portal is shown on the page the
-//! browser lands on after the form post; the plaintext waits for that one page view here, in
-//! memory only (never in the database, session or logs), bound to the user who made it, for
-//! at most ten minutes.
+//! Reveal-once handles for the portal. A key made in the portal (or a set of two-factor
+//! recovery codes) is shown on the page the browser lands on after the form post; the
+//! plaintext waits for that one page view here, in memory only (never in the database,
+//! session or logs), bound to the user who made it and to what it is, for at most ten minutes.
 
 use crate::domain::crypto::random_hex;
 use std::collections::HashMap;
@@ -10,9 +10,18 @@ use std::sync::Mutex;
 pub const TTL_MS: i64 = 10 * 60 * 1000;
 const MAX_PENDING: usize = 10_000;
 
+/// What a parked plaintext is: a handle taken for one subject never yields another's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// The plaintext of the key with this id.
+    Key(i64),
+    /// Freshly made two-factor recovery codes, one per line.
+    RecoveryCodes,
+}
+
 struct Pending {
     user_id: i64,
-    key_id: i64,
+    subject: Subject,
     plaintext: String,
     expires_ms: i64,
 }
@@ -30,7 +39,7 @@ impl std::fmt::Debug for RevealStore {
 
 impl RevealStore {
     /// Parks `plaintext` and returns the one-time handle for the page URL.
-    pub fn park(&self, user_id: i64, key_id: i64, plaintext: String, now_ms: i64) -> String {
+    pub fn park(&self, user_id: i64, subject: Subject, plaintext: String, now_ms: i64) -> String {
         let token = random_hex(16);
         if let Ok(mut map) = self.pending.lock() {
             map.retain(|_, p| p.expires_ms > now_ms);
@@ -48,7 +57,7 @@ impl RevealStore {
                 token.clone(),
                 Pending {
                     user_id,
-                    key_id,
+                    subject,
                     plaintext,
                     expires_ms: now_ms + TTL_MS,
                 },
@@ -57,12 +66,12 @@ impl RevealStore {
         token
     }
 
-    /// Hands the plaintext over once, to the user who made it, for the key it belongs to.
-    pub fn take(&self, token: &str, user_id: i64, key_id: i64, now_ms: i64) -> Option<String> {
+    /// Hands the plaintext over once, to the user who made it, for the subject it belongs to.
+    pub fn take(&self, token: &str, user_id: i64, subject: Subject, now_ms: i64) -> Option<String> {
         let mut map = self.pending.lock().ok()?;
         let matches = map
             .get(token)
-            .is_some_and(|p| p.user_id == user_id && p.key_id == key_id && p.expires_ms > now_ms);
+            .is_some_and(|p| p.user_id == user_id && p.subject == subject && p.expires_ms > now_ms);
         if matches {
             map.remove(token).map(|p| p.plaintext)
         } else {
@@ -78,12 +87,18 @@ mod tests {
     #[test]
     fn shown_once_to_its_owner_before_expiry() {
         let store = RevealStore::default();
-        let t = store.park(1, 10, "kp_secret".into(), 0);
-        assert_eq!(store.take(&t, 2, 10, 1), None, "another user");
-        assert_eq!(store.take(&t, 1, 11, 1), None, "another key");
-        assert_eq!(store.take(&t, 1, 10, 1).as_deref(), Some("kp_secret"));
-        assert_eq!(store.take(&t, 1, 10, 2), None, "only once");
-        let t = store.park(1, 10, "kp_late".into(), 0);
-        assert_eq!(store.take(&t, 1, 10, TTL_MS), None, "expired");
+        let key = Subject::Key(10);
+        let t = store.park(1, key, "kp_secret".into(), 0);
+        assert_eq!(store.take(&t, 2, key, 1), None, "another user");
+        assert_eq!(store.take(&t, 1, Subject::Key(11), 1), None, "another key");
+        assert_eq!(
+            store.take(&t, 1, Subject::RecoveryCodes, 1),
+            None,
+            "not codes"
+        );
+        assert_eq!(store.take(&t, 1, key, 1).as_deref(), Some("kp_secret"));
+        assert_eq!(store.take(&t, 1, key, 2), None, "only once");
+        let t = store.park(1, key, "kp_late".into(), 0);
+        assert_eq!(store.take(&t, 1, key, TTL_MS), None, "expired");
     }
 }
