@@ -11,6 +11,7 @@ pub mod limit_types;
 pub mod pages;
 pub mod policy_types;
 pub mod server_fns;
+pub mod session_types;
 pub mod system_types;
 pub mod types;
 pub mod usage_types;
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/sessions") view=pages::sessions::SessionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>
