@@ -1,6 +1,7 @@
 //! The REST API under /api/v1 (see the contract). Handlers stay thin: extract, call the
 //! domain, answer.
 
+pub mod account_sessions;
 pub mod admin;
 pub mod alerts;
 pub mod analytics;
@@ -29,6 +30,8 @@ use utoipa::{
          description = "Keyport's REST API. Errors always use the ErrorBody shape."),
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
+        account_sessions::sessions_list, account_sessions::sessions_delete,
+        account_sessions::sessions_revoke_others,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         two_factor::two_factor_status, two_factor::two_factor_recovery_codes,
         two_factor::admin_two_factor_reset,
@@ -49,7 +52,7 @@ use utoipa::{
         crate::domain::keys::verify::VerifyCode)),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign-in with JWT access tokens and rotating refresh tokens"),
+        (name = "auth", description = "Sign-in with JWT access tokens and rotating refresh tokens; the caller's sessions"),
         (name = "users", description = "The caller's own account"),
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
@@ -100,6 +103,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(auth::auth_refresh))
         .route("/api/v1/auth/logout", post(auth::auth_logout))
         .route("/api/v1/auth/2fa", get(two_factor::two_factor_status))
+        .route(
+            "/api/v1/auth/sessions",
+            get(account_sessions::sessions_list),
+        )
+        .route(
+            "/api/v1/auth/sessions/revoke-others",
+            post(account_sessions::sessions_revoke_others),
+        )
+        .route(
+            "/api/v1/auth/sessions/{id}",
+            axum::routing::delete(account_sessions::sessions_delete),
+        )
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
         .route(
             "/api/v1/auth/2fa/recovery-codes",

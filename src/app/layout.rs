@@ -102,6 +102,7 @@ fn AccountMenu(user: User) -> impl IntoView {
                         <span class="badge badge-blue">{user.role.label()}</span>
                     </div>
                     <a class="menu-item" href="/account">"Account settings"</a>
+                    <a class="menu-item" href="/account/sessions">"Sessions"</a>
                     <ActionForm action=logout>
                         <button type="submit" class="menu-item">"Sign out"</button>
                     </ActionForm>

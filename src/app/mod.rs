@@ -13,6 +13,7 @@ pub mod policy_types;
 #[cfg(feature = "ssr")]
 pub mod qr;
 pub mod server_fns;
+pub mod session_types;
 pub mod system_types;
 pub mod types;
 pub mod usage_types;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/two-factor") view=pages::two_factor::TwoFactorPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/sessions") view=pages::sessions::SessionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>

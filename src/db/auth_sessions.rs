@@ -1,6 +1,6 @@
 //! REST sign-in sessions and their rotating refresh tokens.
 
-use super::{Db, with_pool};
+use super::{Db, execute_ints, with_pool};
 use crate::app::types::UserId;
 
 pub struct NewAuthSession<'a> {
@@ -129,43 +129,61 @@ pub async fn revoke(db: &Db, auth_session_id: i64, now_ms: i64) -> Result<(), sq
     Ok(())
 }
 
-/// Revokes every live session of the user except `keep` (the caller's own, if any).
+/// Revokes every live session of the user except `keep` (the caller's own, if any); returns
+/// how many were revoked.
 pub async fn revoke_all_for_user(
     db: &Db,
     user_id: UserId,
     keep: Option<i64>,
     now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, |pool| {
-        sqlx::query("UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
-            .bind(now_ms)
-            .bind(user_id.0)
-            .bind(keep.unwrap_or(0))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(())
+) -> Result<u64, sqlx::Error> {
+    const SQL: &str = "UPDATE auth_sessions SET revoked_at = $1
+                       WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1 AND id <> $3";
+    execute_ints(db, SQL, &[now_ms, user_id.0, keep.unwrap_or(0)]).await
 }
 
-/// True when the session exists, belongs to `user_id`, is unrevoked and unexpired.
-pub async fn is_live(
+/// Revokes the user's live session `id`; `Ok(false)` when the user has no such session.
+pub async fn revoke_for_user(
+    db: &Db,
+    user_id: UserId,
+    id: i64,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "UPDATE auth_sessions SET revoked_at = $1
+                       WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1";
+    Ok(execute_ints(db, SQL, &[now_ms, id, user_id.0]).await? == 1)
+}
+
+/// The session's last-used time when it exists, belongs to `user_id`, is unrevoked and
+/// unexpired; `None` otherwise.
+pub async fn live_last_used(
     db: &Db,
     auth_session_id: i64,
     user_id: UserId,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    const SQL: &str = "SELECT COUNT(*) FROM auth_sessions
+) -> Result<Option<i64>, sqlx::Error> {
+    const SQL: &str = "SELECT last_used_at FROM auth_sessions
                        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3";
-    let n = with_pool!(db, |pool| {
+    with_pool!(db, |pool| {
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(auth_session_id)
             .bind(user_id.0)
             .bind(now_ms)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await
-    })?;
-    Ok(n == 1)
+    })
+}
+
+/// Moves the session's last-used time to `now_ms` unless it moved after `due_before_ms`.
+pub async fn touch(
+    db: &Db,
+    auth_session_id: i64,
+    now_ms: i64,
+    due_before_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str =
+        "UPDATE auth_sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at <= $3";
+    Ok(execute_ints(db, SQL, &[auth_session_id, now_ms, due_before_ms]).await? == 1)
 }
 
 pub async fn count_live_for_user(

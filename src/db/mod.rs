@@ -15,6 +15,7 @@ pub mod rollup_breakdown;
 pub mod rollup_store;
 pub mod rollups;
 pub mod security_events;
+pub mod session_list;
 #[cfg(test)]
 pub mod temp;
 pub mod two_factor;
@@ -151,6 +152,18 @@ impl Db {
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// Runs a statement whose parameters are all integers (`$1`, `$2`, … in order) and returns
+/// how many rows it changed.
+pub(crate) async fn execute_ints(db: &Db, sql: &str, params: &[i64]) -> Result<u64, sqlx::Error> {
+    with_pool!(db, |pool| {
+        let mut query = sqlx::query(sql);
+        for p in params {
+            query = query.bind(*p);
+        }
+        query.execute(pool).await.map(|r| r.rows_affected())
+    })
 }
 
 /// True when `err` is a unique-constraint violation (e.g. a taken email).

@@ -144,10 +144,12 @@ pub async fn register(
         .ok_or_else(AppError::internal)
 }
 
-/// A verified sign-in: the user and the password stamp that sessions remember.
+/// A verified sign-in: the user, the password stamp that sessions remember, and the client
+/// it came from (shown on the sessions page).
 pub struct SignedIn {
     pub user: User,
     pub password_stamp: i64,
+    pub client: ClientInfo,
 }
 
 fn invalid_credentials() -> AppError {
@@ -239,6 +241,7 @@ async fn check_password(
             Ok(SignedIn {
                 user: c.user,
                 password_stamp: c.password_changed_at,
+                client: client.clone(),
             })
         }
         _ => {

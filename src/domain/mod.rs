@@ -1,12 +1,14 @@
 //! The rules. Plain functions over `Db` that take `now` as a parameter; REST handlers and
 //! server functions both call these and nothing else.
 
+pub mod account_sessions;
 pub mod accounts;
 pub mod alerts;
 pub mod analytics;
 pub mod apis;
 pub mod crypto;
 pub mod demo;
+pub mod devices;
 pub mod keys;
 pub mod notifications;
 pub mod passwords;

@@ -159,15 +159,18 @@ pub async fn authenticate_access_token(
 ) -> AppResult<TokenCaller> {
     let claims = tokens::decode(&keys.jwt, token, now.unix_timestamp())?;
     let user_id = UserId(claims.sub);
-    if !db::auth_sessions::is_live(db, claims.sid, user_id, to_millis(now))
-        .await
-        .map_err(db_failure)?
-    {
+    let Some(last_used_ms) =
+        db::auth_sessions::live_last_used(db, claims.sid, user_id, to_millis(now))
+            .await
+            .map_err(db_failure)?
+    else {
         return Err(AppError::new(
             ErrorCode::InvalidToken,
             "This session has been signed out.",
         ));
-    }
+    };
+    // The sessions page's "last seen"; logged already if it fails, which fails no request.
+    let _ = super::account_sessions::touch_api_session(db, claims.sid, last_used_ms, now).await;
     let user = db::users::find(db, user_id)
         .await
         .map_err(db_failure)?

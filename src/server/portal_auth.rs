@@ -1,11 +1,13 @@
 //! Browser sign-in state: who the session belongs to, checked against the account on every
 //! request so a password change or a deleted account ends other sessions at once.
 
-use super::session_store::USER_ID_KEY;
+use super::session_store::{
+    CLIENT_IP_KEY, CLIENT_UA_KEY, LAST_SEEN_KEY, PASSWORD_STAMP_KEY, PUBLIC_ID_KEY, USER_ID_KEY,
+};
 use super::state::AppState;
 use crate::app::types::{User, UserId};
 use crate::db;
-use crate::domain::accounts::SignedIn;
+use crate::domain::{account_sessions, accounts::SignedIn};
 use crate::error::{AppError, AppResult};
 use axum::{
     extract::{Request, State},
@@ -13,8 +15,6 @@ use axum::{
     response::Response,
 };
 use tower_sessions::Session;
-
-const PASSWORD_STAMP_KEY: &str = "pwv";
 
 /// The signed-in user of a portal request, if any (request extension).
 #[derive(Clone, Debug)]
@@ -25,17 +25,45 @@ fn session_failure(err: tower_sessions::session::Error) -> AppError {
     AppError::internal()
 }
 
-/// Starts a signed-in session under a fresh id (so a planted id is useless after sign-in).
+/// Starts a signed-in session under a fresh id (so a planted id is useless after sign-in),
+/// remembering the client it came from for the sessions page.
 pub async fn sign_in(session: &Session, signed_in: &SignedIn) -> AppResult<()> {
     session.cycle_id().await.map_err(session_failure)?;
+    let client = &signed_in.client;
+    let fields = [
+        (USER_ID_KEY, serde_json::Value::from(signed_in.user.id.0)),
+        (PASSWORD_STAMP_KEY, signed_in.password_stamp.into()),
+        (CLIENT_IP_KEY, client.ip.clone().into()),
+        (CLIENT_UA_KEY, client.user_agent.clone().into()),
+    ];
+    for (key, value) in fields {
+        session.insert(key, value).await.map_err(session_failure)?;
+    }
+    Ok(())
+}
+
+/// The public id of this browser session (what the sessions page names it by), if stored.
+pub async fn public_session_id(session: &Session) -> AppResult<Option<i64>> {
     session
-        .insert(USER_ID_KEY, signed_in.user.id.0)
+        .get::<i64>(PUBLIC_ID_KEY)
+        .await
+        .map_err(session_failure)
+}
+
+/// Moves this session's last-seen time when the throttle lets it (about once a minute). The
+/// loaded record carries the stored time, so requests in between cost nothing.
+async fn note_activity(state: &AppState, session: &Session) -> AppResult<()> {
+    let public_id = public_session_id(session).await?;
+    let seen = session
+        .get::<i64>(LAST_SEEN_KEY)
         .await
         .map_err(session_failure)?;
-    session
-        .insert(PASSWORD_STAMP_KEY, signed_in.password_stamp)
-        .await
-        .map_err(session_failure)?;
+    if let (Some(public_id), Some(seen)) = (public_id, seen) {
+        let now = time::OffsetDateTime::now_utc();
+        if account_sessions::last_seen_due(seen, crate::domain::to_millis(now)) {
+            account_sessions::touch_browser_session(&state.db, public_id, now).await?;
+        }
+    }
     Ok(())
 }
 
@@ -86,6 +114,10 @@ pub async fn load_portal_user(
 ) -> Response {
     // A store failure was logged already; the page then renders signed out.
     let user = session_user(&state, &session).await.unwrap_or_default();
+    if user.is_some() {
+        // Logged already; a missed last-seen update is no reason to fail the page.
+        let _ = note_activity(&state, &session).await;
+    }
     req.extensions_mut().insert(PortalUser(user));
     next.run(req).await
 }

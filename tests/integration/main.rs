@@ -16,6 +16,7 @@ mod metrics;
 mod ops;
 mod policies;
 mod portal;
+mod sessions;
 mod system;
 mod traffic;
 mod two_factor;

@@ -76,6 +76,13 @@ pub fn AccountPage() -> impl IntoView {
                         })}
                     </Suspense>
                 </section>
+                <section class="card" aria-labelledby="sessions-heading">
+                    <h2 id="sessions-heading">"Sessions"</h2>
+                    <p>"See every browser and script signed in to your account, with its device, IP address and last activity, and sign out the ones you do not use."</p>
+                    <div class="form-actions">
+                        <a class="btn btn-secondary" href="/account/sessions">"Manage sessions"</a>
+                    </div>
+                </section>
             </div>
         </Shell>
     }

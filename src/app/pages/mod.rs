@@ -10,6 +10,7 @@ pub mod home;
 pub mod keys;
 pub mod notifications;
 pub mod policies;
+pub mod sessions;
 pub mod system;
 pub mod two_factor;
 pub mod usage;

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod keys;
 pub mod notifications;
 pub mod policies;
+pub mod sessions;
 pub mod traffic_form;
 pub mod two_factor;
 pub mod usage;
