@@ -293,12 +293,12 @@ async fn ending_one_session_signs_it_out_at_once_and_leaves_the_others() {
     // Bad input answers the contract's errors and changes nothing.
     let cases = [
         (
-            format!("/api/v1/auth/sessions/abc?kind=browser"),
+            "/api/v1/auth/sessions/abc?kind=browser".to_string(),
             404,
             "NOT_FOUND",
         ),
         (
-            format!("/api/v1/auth/sessions/99999999999999999999999?kind=api"),
+            "/api/v1/auth/sessions/99999999999999999999999?kind=api".to_string(),
             404,
             "NOT_FOUND",
         ),
@@ -318,7 +318,7 @@ async fn ending_one_session_signs_it_out_at_once_and_leaves_the_others() {
             "NOT_FOUND",
         ),
         (
-            format!("/api/v1/auth/sessions/-1?kind=browser"),
+            "/api/v1/auth/sessions/-1?kind=browser".to_string(),
             404,
             "NOT_FOUND",
         ),
