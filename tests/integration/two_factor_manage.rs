@@ -64,10 +64,11 @@ async fn user_id(api: &Api, token: &str) -> i64 {
     me["id"].as_i64().unwrap()
 }
 
-/// (action, actor, target, old, new) of the audit records about users, oldest first.
-async fn user_audit(
-    server: &TestServer,
-) -> Vec<(String, Option<i64>, Option<i64>, String, String)> {
+/// An audit record about a user: (action, actor, target, old values, new values).
+type UserAudit<V> = (String, Option<i64>, Option<i64>, V, V);
+
+/// The audit records about users, oldest first.
+async fn user_audit(server: &TestServer) -> Vec<UserAudit<String>> {
     const SQL: &str =
         "SELECT action, actor_user_id, target_id, old_values, new_values FROM audit_log
                        WHERE target_type = 'user' ORDER BY id";
@@ -260,7 +261,7 @@ async fn admins_reset_another_users_two_factor_with_an_audit_record() {
         "the super admin's own is untouched"
     );
 
-    let audit: Vec<(String, Option<i64>, Option<i64>, Value, Value)> = user_audit(&server)
+    let audit: Vec<UserAudit<Value>> = user_audit(&server)
         .await
         .into_iter()
         .map(|(action, actor, target, old, new)| {
