@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
 pub mod users;
@@ -29,6 +30,7 @@ use utoipa::{
          description = "Keyport's REST API. Errors always use the ErrorBody shape."),
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
+        password_reset::password_reset_request, password_reset::password_reset_confirm,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
@@ -97,6 +99,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(auth::auth_login))
         .route("/api/v1/auth/refresh", post(auth::auth_refresh))
         .route("/api/v1/auth/logout", post(auth::auth_logout))
+        .route(
+            "/api/v1/auth/password-reset/request",
+            post(password_reset::password_reset_request),
+        )
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            post(password_reset::password_reset_confirm),
+        )
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
         .route(
             "/api/v1/auth/2fa/enable",

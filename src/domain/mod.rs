@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod keys;
 pub mod notifications;
+pub mod password_reset;
 pub mod passwords;
 pub mod patch_fields;
 pub mod policies;
