@@ -61,7 +61,16 @@ pub struct Config {
     /// A bearer token that may read `GET /metrics` (for a Prometheus scraper); admins' own
     /// tokens may read it too. At least 24 characters.
     pub metrics_token: Option<Secret>,
+    /// Where mail goes (KEYPORT_SMTP_URL, lettre's URL form: `smtp://host:port`,
+    /// `smtp://user:pass@host:587?tls=required` for STARTTLS, `smtps://…` for TLS). A secret:
+    /// it may hold credentials. Without it, mail is written as .eml files under
+    /// `<data dir>/mail/`.
+    pub smtp_url: Option<Secret>,
+    /// The From of every message (KEYPORT_MAIL_FROM), checked to be a mailbox.
+    pub mail_from: String,
 }
+
+pub const DEFAULT_MAIL_FROM: &str = "Keyport <keyport@localhost>";
 
 /// 10 MiB: uploads bigger than the API's 1 MiB pass, unbounded ones do not.
 pub const DEFAULT_GATEWAY_MAX_BODY: u64 = 10 * 1024 * 1024;
@@ -150,6 +159,19 @@ impl Config {
             }
             None => None,
         };
+        let smtp_url = lookup("KEYPORT_SMTP_URL")
+            .map(|url| check_smtp_url(url.trim()).map(|()| Secret::new(url.trim())))
+            .transpose()?;
+        let mail_from = lookup("KEYPORT_MAIL_FROM")
+            .map(|from| from.trim().to_string())
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid {
+                name: "KEYPORT_MAIL_FROM",
+                reason: "must be an address, optionally with a name: Keyport <keys@example.com>"
+                    .into(),
+            });
+        }
         Ok(Self {
             addr,
             database_url,
@@ -168,12 +190,47 @@ impl Config {
             usage_queue_capacity,
             usage_flush_ms,
             metrics_token,
+            smtp_url,
+            mail_from,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Checks an SMTP URL the way the mail transport reads it; the reason never repeats the URL
+/// (it may hold a password).
+fn check_smtp_url(url: &str) -> Result<(), ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name: "KEYPORT_SMTP_URL",
+        reason: format!(
+            "{reason} (expected smtp://host:port, smtp://user:pass@host:587?tls=required or smtps://host:465)"
+        ),
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| invalid("not a URL"))?;
+    if !matches!(scheme, "smtp" | "smtps") {
+        return Err(invalid("the scheme must be smtp or smtps"));
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(invalid("the host is missing"));
+    }
+    let tls = url.split_once('?').map(|(_, q)| q).and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned())
+    });
+    if let Some(tls) = tls.as_deref()
+        && !matches!(tls, "required" | "opportunistic")
+    {
+        return Err(invalid("tls must be required or opportunistic"));
+    }
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map(|_| ())
+        .map_err(|_| invalid("the mail transport cannot read it"))
 }
 
 /// A whole number from `name`, `default` when unset; outside `range` is a configuration error.
@@ -323,6 +380,58 @@ mod tests {
                 Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{bad}"),
                 Ok(_) => panic!("{name}={bad} was accepted"),
             }
+        }
+    }
+
+    #[test]
+    fn mail_settings_default_parse_and_stay_secret() {
+        let c = config(&[]).unwrap();
+        assert!(c.smtp_url.is_none(), "no SMTP: mail goes to .eml files");
+        assert_eq!(c.mail_from, DEFAULT_MAIL_FROM);
+
+        for ok in [
+            "smtp://127.0.0.1:2525",
+            "smtp://mail.example.com:587?tls=required",
+            "smtp://mail.example.com?tls=opportunistic",
+            "smtps://user%40example.com:p%40ss@mail.example.com:465",
+        ] {
+            let c = config(&[("KEYPORT_SMTP_URL", ok)]).unwrap();
+            assert_eq!(c.smtp_url.as_ref().map(Secret::expose), Some(ok));
+        }
+        let c = config(&[(
+            "KEYPORT_SMTP_URL",
+            "smtp://keyport:hunter2-very-secret@mail.example.com:587?tls=required",
+        )])
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2-very-secret"));
+
+        for bad in [
+            "mail.example.com:25",
+            "http://mail.example.com",
+            "smtp://",
+            "smtp://:25",
+            "smtp://mail.example.com?tls=sometimes",
+            "smtp://keyport:hunter2-very-secret@?tls=nope",
+        ] {
+            match config(&[("KEYPORT_SMTP_URL", bad)]) {
+                Err(ConfigError::Invalid { name, reason }) => {
+                    assert_eq!(name, "KEYPORT_SMTP_URL", "{bad}");
+                    assert!(
+                        !reason.contains("hunter2"),
+                        "the reason repeats the URL: {reason}"
+                    );
+                }
+                Ok(_) => panic!("KEYPORT_SMTP_URL={bad} was accepted"),
+            }
+        }
+
+        let c = config(&[("KEYPORT_MAIL_FROM", "Acme Keys <keys@acme.example>")]).unwrap();
+        assert_eq!(c.mail_from, "Acme Keys <keys@acme.example>");
+        for bad in ["not an address", "Acme <>", "a@b@c"] {
+            assert!(
+                config(&[("KEYPORT_MAIL_FROM", bad)]).is_err(),
+                "KEYPORT_MAIL_FROM={bad} was accepted"
+            );
         }
     }
 

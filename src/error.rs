@@ -23,6 +23,8 @@ pub enum ErrorCode {
     /// Password right, the code (or recovery code) wrong, used or out of its time.
     TotpInvalid,
     InvalidToken,
+    /// A mailed link's token (password reset, email verification) is unknown, used or expired.
+    EmailTokenInvalid,
     Forbidden,
     CsrfFailed,
     EmailTaken,
@@ -64,6 +66,7 @@ impl ErrorCode {
             Self::TotpRequired => "TOTP_REQUIRED",
             Self::TotpInvalid => "TOTP_INVALID",
             Self::InvalidToken => "INVALID_TOKEN",
+            Self::EmailTokenInvalid => "EMAIL_TOKEN_INVALID",
             Self::Forbidden => "FORBIDDEN",
             Self::CsrfFailed => "CSRF_FAILED",
             Self::EmailTaken => "EMAIL_TAKEN",
@@ -92,7 +95,7 @@ impl ErrorCode {
     /// The HTTP status this code is answered with.
     pub fn status(self) -> u16 {
         match self {
-            Self::BadRequest | Self::InvalidJson => 400,
+            Self::BadRequest | Self::InvalidJson | Self::EmailTokenInvalid => 400,
             Self::Unauthorized
             | Self::InvalidCredentials
             | Self::TotpRequired

@@ -23,6 +23,8 @@ pub mod gateway;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod server;
 
 /// Browser entry point: hydrates the islands on the page, nothing else.

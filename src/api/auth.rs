@@ -64,6 +64,7 @@ pub async fn auth_login(
     let signed_in = accounts::sign_in(
         &state.db,
         &state.crypto,
+        &state.mailer,
         &input.email,
         &input.password,
         input.totp_code.as_deref(),

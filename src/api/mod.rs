@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
 pub mod users;
@@ -32,6 +33,7 @@ use utoipa::{
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
         account_sessions::sessions_list, account_sessions::sessions_delete,
         account_sessions::sessions_revoke_others,
+        password_reset::password_reset_request, password_reset::password_reset_confirm,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         two_factor::two_factor_status, two_factor::two_factor_recovery_codes,
         two_factor::admin_two_factor_reset,
@@ -114,6 +116,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/auth/sessions/{id}",
             axum::routing::delete(account_sessions::sessions_delete),
+        )
+        .route(
+            "/api/v1/auth/password-reset/request",
+            post(password_reset::password_reset_request),
+        )
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            post(password_reset::password_reset_confirm),
         )
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
         .route(

@@ -61,6 +61,7 @@ pub async fn two_factor_enable(
     let codes = two_factor::enable(
         &state.db,
         &state.crypto,
+        &state.mailer,
         &caller.user,
         &input.code,
         &client,
@@ -98,6 +99,7 @@ pub async fn two_factor_disable(
     accounts::disable_two_factor(
         &state.db,
         &state.crypto,
+        &state.mailer,
         caller.user.id,
         &input.password,
         Some(&input.code),

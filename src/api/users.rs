@@ -81,6 +81,7 @@ pub async fn users_me_password(
     };
     let stamp = accounts::change_password(
         &state.db,
+        &state.mailer,
         caller.user.id,
         &input.current_password,
         &input.new_password,

@@ -58,6 +58,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=pages::auth::SetupPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/two-factor") view=pages::two_factor::TwoFactorPage ssr=SsrMode::Async/>

@@ -5,6 +5,7 @@ use super::{ClientInfo, Timestamp, db_failure, passwords, throttle, to_millis};
 use crate::app::types::{Role, User, UserId};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Validator};
+use crate::mail::{Mail, Mailer, Notice};
 use serde::Deserialize;
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -34,7 +35,7 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn is_plausible_email(email: &str) -> bool {
+pub(crate) fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -50,7 +51,7 @@ fn has_control_chars(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
-fn validate_password(v: &mut Validator, field: &str, password: &str) {
+pub(crate) fn validate_password(v: &mut Validator, field: &str, password: &str) {
     let n = password.chars().count();
     v.check(
         n >= passwords::MIN_PASSWORD_CHARS,
@@ -254,9 +255,11 @@ async fn check_password(
 /// A full sign-in: the password ([`authenticate`]), then the second factor when the user has
 /// two-factor sign-in on. A wrong code counts as a failed attempt (codes are guessable in a
 /// million tries; the same throttle as passwords stops that).
+#[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
     db: &Db,
     keys: &super::crypto::Keys,
+    mailer: &Mailer,
     email: &str,
     password: &str,
     second_factor: Option<&str>,
@@ -293,6 +296,8 @@ pub async fn sign_in(
         Ok(super::two_factor::SecondFactor::RecoveryCode) => {
             let event = AccountEvent::RecoveryCodeUsed;
             security_log::record(db, event, Some(user_id), email, client, now).await;
+            let notice = Mail::RecoveryCodeUsed(Notice::from_client(client, now));
+            mailer.notify_user(db, &signed_in.user, &notice, now).await;
         }
         _ => {}
     }
@@ -319,9 +324,11 @@ async fn confirm_password(db: &Db, id: UserId, password: &str, field: &str) -> A
 }
 
 /// Turns two-factor sign-in off after checking the password and a code (or recovery code).
+#[allow(clippy::too_many_arguments)]
 pub async fn disable_two_factor(
     db: &Db,
     keys: &super::crypto::Keys,
+    mailer: &Mailer,
     id: UserId,
     password: &str,
     code: Option<&str>,
@@ -332,6 +339,8 @@ pub async fn disable_two_factor(
     super::two_factor::disable(db, keys, id.0, code, now).await?;
     let event = AccountEvent::TotpDisabled;
     security_log::record(db, event, Some(id.0), &user.email, client, now).await;
+    let notice = Mail::TwoFactorDisabled(Notice::from_client(client, now));
+    mailer.notify_user(db, &user, &notice, now).await;
     Ok(())
 }
 
@@ -376,8 +385,10 @@ pub async fn update_name(db: &Db, id: UserId, name: &str, now: Timestamp) -> App
 /// Changes the password after checking the current one. Returns the new password stamp:
 /// sessions holding an older stamp are signed out; REST sessions other than `keep_session`
 /// are revoked.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     db: &Db,
+    mailer: &Mailer,
     id: UserId,
     current: &str,
     new_password: &str,
@@ -406,6 +417,8 @@ pub async fn change_password(
     tracing::info!(user_id = id.0, "password changed");
     let event = AccountEvent::PasswordChanged;
     security_log::record(db, event, Some(id.0), &user.email, client, now).await;
+    let notice = Mail::PasswordChanged(Notice::from_client(client, now));
+    mailer.notify_user(db, &user, &notice, now).await;
     Ok(now_ms)
 }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod devices;
 pub mod keys;
 pub mod notifications;
+pub mod password_reset;
 pub mod passwords;
 pub mod patch_fields;
 pub mod policies;

@@ -90,6 +90,7 @@ pub async fn setup(
 pub async fn enable(
     db: &Db,
     keys: &Keys,
+    mailer: &crate::mail::Mailer,
     user: &crate::app::types::User,
     code: &str,
     client: &super::ClientInfo,
@@ -121,6 +122,8 @@ pub async fn enable(
     tracing::info!(user_id, "two-factor sign-in enabled");
     let event = super::security_log::AccountEvent::TotpEnabled;
     super::security_log::record(db, event, Some(user_id), &user.email, client, now).await;
+    let notice = crate::mail::Mail::TwoFactorEnabled(crate::mail::Notice::from_client(client, now));
+    mailer.notify_user(db, user, &notice, now).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })

@@ -27,6 +27,7 @@ pub fn spawn(state: AppState) -> Jobs {
         tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
         tokio::spawn(system_sampler(state.clone(), stopped.clone())),
         tokio::spawn(alert_evaluator(state.clone(), stopped.clone())),
+        tokio::spawn(mail_sender(state.clone(), stopped.clone())),
         tokio::spawn(last_used_writer(state, stopped)),
     ];
     Jobs { stop, handles }
@@ -98,6 +99,34 @@ async fn alert_evaluator(state: AppState, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// Delivers the mail outbox: at once when a message is queued here (`Mailer::send` wakes it),
+/// and every 30 seconds for retries that came due and messages queued by other instances.
+/// A run that came back full runs again at once.
+async fn mail_sender(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.mailer.woken() => {}
+            _ = stopped.changed() => break,
+        }
+        loop {
+            let now_ms = crate::domain::to_millis(time::OffsetDateTime::now_utc());
+            let result = crate::mail::outbox::deliver_due(&state.db, &state.mailer, now_ms).await;
+            state.metrics.job_ran("mail_sender", result.is_ok(), now_ms);
+            match result {
+                Ok(run) if run.claimed as i64 >= crate::mail::outbox::BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "delivering the mail outbox failed; next try in 30 s");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// Every 10 seconds: reads the rate-limit policies again, so a change made through another
 /// instance is in force here within that time (changes made here are in force at once).
 async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
@@ -118,7 +147,8 @@ async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago,
-/// sign-in attempts older than 90 days, usage events and minute rollups past their
+/// sign-in attempts older than 90 days, mail finished over 30 days ago, mailed links a day
+/// past their end, usage events and minute rollups past their
 /// retention, so these
 /// tables stay small.
 async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
@@ -191,7 +221,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Whether every part worked (failures are logged).
 pub async fn sweep(db: &crate::db::Db, now_ms: i64) -> bool {
-    use crate::db::{attempts, auth_sessions, web_sessions};
+    use crate::db::{attempts, auth_sessions, email_tokens, mail_outbox, web_sessions};
     let results = [
         (
             "browser sessions",
@@ -204,6 +234,14 @@ pub async fn sweep(db: &crate::db::Db, now_ms: i64) -> bool {
         (
             "sign-in attempts",
             attempts::delete_before(db, now_ms - 90 * DAY_MS).await,
+        ),
+        (
+            "mail sent or given up",
+            mail_outbox::delete_finished_before(db, now_ms - 30 * DAY_MS).await,
+        ),
+        (
+            "mailed links and their requests",
+            email_tokens::delete_before(db, now_ms - DAY_MS).await,
         ),
     ];
     let mut ok = true;

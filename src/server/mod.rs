@@ -48,6 +48,8 @@ pub enum StartError {
     Admin(crate::error::AppError),
     #[error("site settings: {0}")]
     Leptos(String),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailSetupError),
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -117,15 +119,19 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         .reload(&db)
         .await
         .map_err(|e| StartError::Io(std::io::Error::other(e.detail)))?;
+    let crypto = Arc::new(Keys::derive(secret.expose()));
+    let mailer = Arc::new(crate::mail::Mailer::from_config(&config, crypto.clone())?);
+    tracing::info!(to = %mailer.describe(), "mail goes to");
     Ok(AppState {
         db,
-        crypto: Arc::new(Keys::derive(secret.expose())),
+        crypto,
         key_cache: Arc::new(crate::domain::keys::cache::KeyCache::default()),
         traffic: Arc::new(crate::domain::traffic::table::TrafficTable::default()),
         policies,
         apis: Arc::new(crate::domain::apis::directory::ApiDirectory::default()),
         http: upstream_client()?,
         reveals: Arc::new(crate::domain::keys::reveal::RevealStore::default()),
+        mailer,
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),
         started_at: Instant::now(),
@@ -291,6 +297,7 @@ pub async fn serve(
     let traffic = state.traffic.clone();
     let usage = state.usage.clone();
     let stopping = state.stopping.clone();
+    let mailer = state.mailer.clone();
     let jobs = crate::jobs::spawn(state.clone());
     let app = router(state);
     axum::serve(
@@ -302,6 +309,8 @@ pub async fn serve(
         stopping.send_replace(true);
     })
     .await?;
+    // Mail queued by requests that answered before their work ended (password resets).
+    mailer.background_idle().await;
     jobs.stop().await;
     let failed = traffic.settle_all(&db).await;
     if failed > 0 {

@@ -24,6 +24,8 @@ pub struct AppState {
     /// The gateway's client to upstreams (pooled; never follows redirects).
     pub http: reqwest::Client,
     pub reveals: Arc<crate::domain::keys::reveal::RevealStore>,
+    /// Queues mail in the outbox and wakes its sender (`crate::mail`).
+    pub mailer: Arc<crate::mail::Mailer>,
     pub config: Arc<Config>,
     /// Behind an Arc: it is a dozen strings, and the state is cloned on every request.
     pub leptos_options: Arc<LeptosOptions>,

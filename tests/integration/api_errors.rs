@@ -215,6 +215,8 @@ async fn openapi_document_covers_every_route() {
         ("/api/v1/auth/2fa", "get"),
         ("/api/v1/auth/2fa/recovery-codes", "post"),
         ("/api/v1/admin/users/{id}/2fa/reset", "post"),
+        ("/api/v1/auth/password-reset/request", "post"),
+        ("/api/v1/auth/password-reset/confirm", "post"),
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/me/password", "post"),

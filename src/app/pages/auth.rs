@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-fn AuthCard(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
+pub fn AuthCard(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
     view! {
         <main class="auth-page" id="main">
             <div class="auth-card">
@@ -25,7 +25,7 @@ fn AuthCard(title: &'static str, subtitle: &'static str, children: Children) -> 
 }
 
 #[component]
-fn EmailField() -> impl IntoView {
+pub fn EmailField() -> impl IntoView {
     view! {
         <div class="field">
             <label for="email">"Email"</label>
@@ -52,15 +52,21 @@ pub fn LoginPage() -> impl IntoView {
         redirect("/dashboard");
     }
     let action = ServerAction::<Login>::new();
-    let next = use_query_map().get_untracked().get("next");
+    let query = use_query_map().get_untracked();
+    let next = query.get("next");
+    let reset = query.get("reset").is_some();
     view! {
         <Title text="Sign in"/>
         <AuthCard title="Sign in to Keyport" subtitle="Manage your API keys and usage.">
+            {reset.then(|| view! {
+                <div class="alert alert-success" role="status"><p>"Your password was changed. Sign in with the new one."</p></div>
+            })}
             <FormError error=action_error(action.value().get_untracked())/>
             <ActionForm action=action attr:class="form">
                 {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                 <EmailField/>
                 <PasswordField id="password" name="password" label="Password" autocomplete="current-password" strength=false/>
+                <p class="hint"><a href="/forgot-password">"Forgot your password?"</a></p>
                 <div class="field">
                     <label for="code">"Authentication code " <span class="muted">"(if two-factor sign-in is on)"</span></label>
                     <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="32" aria-describedby="code-hint"/>

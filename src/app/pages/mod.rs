@@ -9,6 +9,7 @@ pub mod errors;
 pub mod home;
 pub mod keys;
 pub mod notifications;
+pub mod password_reset;
 pub mod policies;
 pub mod sessions;
 pub mod system;

@@ -28,6 +28,7 @@ pub async fn change_password(
     let session = ctx::session().await?;
     let stamp = crate::domain::accounts::change_password(
         &state.db,
+        &state.mailer,
         user.id,
         &current_password,
         &new_password,

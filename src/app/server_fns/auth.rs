@@ -30,6 +30,7 @@ pub async fn login(
     let signed_in = accounts::sign_in(
         &state.db,
         &state.crypto,
+        &state.mailer,
         &email,
         &password,
         code.as_deref(),

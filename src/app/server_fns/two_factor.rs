@@ -68,6 +68,7 @@ pub async fn enable_two_factor(code: String) -> Result<(), AppError> {
     let codes = crate::domain::two_factor::enable(
         &state.db,
         &state.crypto,
+        &state.mailer,
         &user,
         &code,
         &ctx::client(),
@@ -105,6 +106,7 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
     crate::domain::accounts::disable_two_factor(
         &state.db,
         &state.crypto,
+        &state.mailer,
         user.id,
         &password,
         Some(&code),
