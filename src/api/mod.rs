@@ -31,6 +31,7 @@ use utoipa::{
     paths(
         auth::auth_register, auth::auth_login, auth::auth_refresh, auth::auth_logout,
         password_reset::password_reset_request, password_reset::password_reset_confirm,
+        password_reset::verify_email,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
@@ -106,6 +107,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/auth/password-reset/confirm",
             post(password_reset::password_reset_confirm),
+        )
+        .route(
+            "/api/v1/auth/verify-email",
+            post(password_reset::verify_email),
         )
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
         .route(

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod apis;
 pub mod crypto;
 pub mod demo;
+pub mod email_verification;
 pub mod keys;
 pub mod notifications;
 pub mod password_reset;
