@@ -369,6 +369,18 @@ async fn without_an_smtp_url_mail_is_written_as_eml_files_in_the_data_dir() {
     assert_eq!(res.status(), 204);
 }
 
+async fn email_verified(api: &Api, token: &str) -> bool {
+    let me: serde_json::Value = api
+        .get("/api/v1/users/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["email_verified"]
+        .as_bool()
+        .expect("email_verified in /users/me")
+}
+
 #[tokio::test]
 async fn registration_mails_a_link_that_confirms_the_address_once() {
     let smtp = SmtpServer::start().await;
@@ -377,13 +389,7 @@ async fn registration_mails_a_link_that_confirms_the_address_once() {
     let user = api.register("flo@example.com", PASSWORD, "Flo").await;
     assert_eq!(user["email_verified"], false);
     let (token, _) = api.login("flo@example.com", PASSWORD).await;
-    let me: serde_json::Value = api
-        .get("/api/v1/users/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["email_verified"], false);
+    assert!(!email_verified(&api, &token).await);
 
     let m = &smtp.wait_for_confirmations(1).await[0];
     check_envelope_and_headers(
@@ -415,13 +421,7 @@ async fn registration_mails_a_link_that_confirms_the_address_once() {
         .post("/api/v1/auth/verify-email", json!({ "token": link_token }))
         .await;
     assert_eq!(res.status(), 204);
-    let me: serde_json::Value = api
-        .get("/api/v1/users/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["email_verified"], true);
+    assert!(email_verified(&api, &token).await);
     let res = api
         .post("/api/v1/auth/verify-email", json!({ "token": link_token }))
         .await;
@@ -433,13 +433,7 @@ async fn registration_mails_a_link_that_confirms_the_address_once() {
 
     // The first admin (KEYPORT_ADMIN_EMAIL) needs no link and got none.
     let (admin, _) = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let me: serde_json::Value = api
-        .get("/api/v1/users/me", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["email_verified"], true);
+    assert!(email_verified(&api, &admin).await);
     assert!(
         smtp.all_messages()
             .iter()
