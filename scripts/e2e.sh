@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end specs: starts the release server on a free port with a fresh SQLite data dir,
-# waits for /readyz, runs end2end/tests/*.test.mjs in Chromium, then stops everything.
+# End-to-end specs: starts an SMTP sink (end2end/smtp-sink.mjs) and the release server on free
+# ports with a fresh SQLite data dir, the server mailing to the sink; waits for /readyz, runs
+# end2end/tests/*.test.mjs in Chromium (E2E_MAIL_DIR: where the sink writes each message),
+# then stops everything.
 #
 #   scripts/e2e.sh [extra `node --test` arguments, e.g. --test-name-pattern=password]
 #
@@ -27,6 +29,9 @@ shopt -u nullglob
 work="$(mktemp -d "${TMPDIR:-/tmp}/keyport-e2e.XXXXXX")"
 server_log="${work}/server.log"
 server_pid=""
+mail_dir="${work}/mail"
+sink_log="${work}/smtp-sink.log"
+sink_pid=""
 # Chromium profiles go under ${work}/tmp, so leftovers are ours to find (see cleanup).
 mkdir -p "${work}/tmp"
 
@@ -49,11 +54,20 @@ stop_server() {
   server_pid=""
 }
 
+# shellcheck disable=SC2317  # called from cleanup (EXIT trap)
+stop_sink() {
+  [[ -n ${sink_pid} ]] || return 0
+  kill -TERM "${sink_pid}" 2>/dev/null || true
+  wait "${sink_pid}" 2>/dev/null || true
+  sink_pid=""
+}
+
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_server
+  stop_sink
   # A browser whose test runner died without closing it: only those with a profile in ${work}.
   local pids
   pids="$(pgrep -f -- "--user-data-dir=${work}/" || true)"
@@ -78,6 +92,26 @@ print_server_log() {
 admin_email="admin@e2e.example.com"
 admin_password="e2e-admin-password-$$"
 
+# The SMTP sink first, so the server's first mail finds it listening.
+smtp_port=""
+for attempt in 1 2 3; do
+  smtp_port="$(free_port)"
+  : >"${sink_log}"
+  node end2end/smtp-sink.mjs "${smtp_port}" "${mail_dir}" >"${sink_log}" 2>&1 &
+  sink_pid=$!
+  for _ in $(seq 1 50); do
+    grep -q 'listening' "${sink_log}" 2>/dev/null && break 2
+    kill -0 "${sink_pid}" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -TERM "${sink_pid}" 2>/dev/null || true
+  wait "${sink_pid}" 2>/dev/null || true
+  sink_pid=""
+  [[ ${attempt} -lt 3 ]] || { cat "${sink_log}" >&2; die "the SMTP sink did not start"; }
+  log "e2e: SMTP port ${smtp_port} was taken; trying another"
+done
+log "e2e: SMTP sink on 127.0.0.1:${smtp_port} (mail: ${mail_dir})"
+
 # The server binds the port we name; if someone took it in between, try another.
 port=""
 ready=0
@@ -85,11 +119,12 @@ for attempt in 1 2 3; do
   port="$(free_port)"
   : >"${server_log}"
   # The first start creates this admin, so /register is open (no /setup detour).
-  env -u KEYPORT_DATABASE_URL -u KEYPORT_PUBLIC_URL -u KEYPORT_SECRET \
+  env -u KEYPORT_DATABASE_URL -u KEYPORT_PUBLIC_URL -u KEYPORT_SECRET -u KEYPORT_MAIL_FROM \
     KEYPORT_ADDR="127.0.0.1:${port}" \
     KEYPORT_DATA_DIR="${work}/data" \
     KEYPORT_ADMIN_EMAIL="${admin_email}" \
     KEYPORT_ADMIN_PASSWORD="${admin_password}" \
+    KEYPORT_SMTP_URL="smtp://127.0.0.1:${smtp_port}" \
     LEPTOS_SITE_ROOT=target/site \
     RUST_LOG="${RUST_LOG:-info}" \
     "${server_bin}" >"${server_log}" 2>&1 &
@@ -126,6 +161,7 @@ log "e2e: server ready on http://127.0.0.1:${port} (data: ${work}/data)"
 set +e
 BASE_URL="http://127.0.0.1:${port}" TMPDIR="${work}/tmp" \
   E2E_ADMIN_EMAIL="${admin_email}" E2E_ADMIN_PASSWORD="${admin_password}" \
+  E2E_MAIL_DIR="${mail_dir}" \
   node --test --test-reporter=spec "$@" "${specs[@]}"
 rc=$?
 set -e

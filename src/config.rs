@@ -68,6 +68,9 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The From of every message (KEYPORT_MAIL_FROM), checked to be a mailbox.
     pub mail_from: String,
+    /// KEYPORT_REQUIRE_VERIFIED_EMAIL: accounts whose address is not confirmed cannot create
+    /// keys (403 EMAIL_NOT_VERIFIED). Off by default.
+    pub require_verified_email: bool,
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Keyport <keyport@localhost>";
@@ -172,6 +175,19 @@ impl Config {
                     .into(),
             });
         }
+        let require_verified_email = match lookup("KEYPORT_REQUIRE_VERIFIED_EMAIL")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "0" | "no" | "off") => false,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "KEYPORT_REQUIRE_VERIFIED_EMAIL",
+                    reason: "expected true or false".into(),
+                });
+            }
+        };
         Ok(Self {
             addr,
             database_url,
@@ -192,6 +208,7 @@ impl Config {
             metrics_token,
             smtp_url,
             mail_from,
+            require_verified_email,
         })
     }
 
@@ -433,6 +450,21 @@ mod tests {
                 "KEYPORT_MAIL_FROM={bad} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn requiring_verified_email_is_off_unless_set() {
+        assert!(!config(&[]).unwrap().require_verified_email);
+        for (text, want) in [
+            ("true", true),
+            ("1", true),
+            ("FALSE", false),
+            ("off", false),
+        ] {
+            let c = config(&[("KEYPORT_REQUIRE_VERIFIED_EMAIL", text)]).unwrap();
+            assert_eq!(c.require_verified_email, want, "{text}");
+        }
+        assert!(config(&[("KEYPORT_REQUIRE_VERIFIED_EMAIL", "maybe")]).is_err());
     }
 
     #[test]

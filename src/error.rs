@@ -25,6 +25,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// A mailed link's token (password reset, email verification) is unknown, used or expired.
     EmailTokenInvalid,
+    /// KEYPORT_REQUIRE_VERIFIED_EMAIL is on and the account's address is not confirmed.
+    EmailNotVerified,
     Forbidden,
     CsrfFailed,
     EmailTaken,
@@ -67,6 +69,7 @@ impl ErrorCode {
             Self::TotpInvalid => "TOTP_INVALID",
             Self::InvalidToken => "INVALID_TOKEN",
             Self::EmailTokenInvalid => "EMAIL_TOKEN_INVALID",
+            Self::EmailNotVerified => "EMAIL_NOT_VERIFIED",
             Self::Forbidden => "FORBIDDEN",
             Self::CsrfFailed => "CSRF_FAILED",
             Self::EmailTaken => "EMAIL_TAKEN",
@@ -105,7 +108,7 @@ impl ErrorCode {
             | Self::ApiKeyRevoked
             | Self::ApiKeyExpired
             | Self::ApiKeyDisabled => 401,
-            Self::Forbidden | Self::CsrfFailed => 403,
+            Self::Forbidden | Self::CsrfFailed | Self::EmailNotVerified => 403,
             Self::PermissionDenied | Self::IpNotAllowed | Self::OriginNotAllowed => 403,
             Self::RateLimitExceeded | Self::QuotaExceeded | Self::UsageExceeded => 429,
             Self::BadGateway => 502,

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
   BASE_URL,
+  expectSignInRefused,
   expectText,
   goto,
   register,
   signIn,
   signOut,
-  submitSignIn,
   uniqueUser,
   url,
   withPage,
@@ -99,14 +99,7 @@ describe('accounts', () => {
 
       await signOut(page);
 
-      await submitSignIn(page, user.email, user.password);
-      await page
-        .getByRole('alert')
-        .filter({ hasText: 'Invalid email or password' })
-        .first()
-        .waitFor({ state: 'visible' });
-      assert.equal(new URL(page.url()).pathname, '/login', 'a refused sign-in stays on /login');
-
+      await expectSignInRefused(page, user.email, user.password);
       await signIn(page, user.email, newPassword);
     });
   });

@@ -178,6 +178,17 @@ export async function submitSignIn(page, email, password) {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
+/** Submits the sign-in form with a password that must be refused; stays on /login. */
+export async function expectSignInRefused(page, email, password) {
+  await submitSignIn(page, email, password);
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'Invalid email or password' })
+    .first()
+    .waitFor({ state: 'visible' });
+  assert.equal(new URL(page.url()).pathname, '/login', 'a refused sign-in stays on /login');
+}
+
 /** Signs in and expects the dashboard. */
 export async function signIn(page, email, password) {
   await submitSignIn(page, email, password);
@@ -191,4 +202,80 @@ export async function signOut(page) {
   await menu.click();
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expectPath(page, '/login');
+}
+
+/** Where scripts/e2e.sh's SMTP sink (end2end/smtp-sink.mjs) writes the mail it receives. */
+export const MAIL_DIR = process.env.E2E_MAIL_DIR;
+
+function decodeQuotedPrintable(text) {
+  const joined = text.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < joined.length; i += 1) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function headerOf(head, name) {
+  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+  const line = unfolded.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line ? line.slice(name.length + 1).trim() : undefined;
+}
+
+/** The decoded text/plain part of a raw message. */
+export function mailText(raw) {
+  const data = raw.replace(/\r\n/g, '\n');
+  const [head] = data.split('\n\n');
+  const boundary = /boundary="?([^";]+)"?/.exec(headerOf(head, 'content-type') ?? '')?.[1];
+  const sections = boundary ? data.split(`--${boundary}`) : [data];
+  for (const section of sections) {
+    const trimmed = section.replace(/^\n+/, '');
+    const cut = trimmed.indexOf('\n\n');
+    if (cut < 0) continue;
+    const partHead = trimmed.slice(0, cut);
+    if (!(headerOf(partHead, 'content-type') ?? '').toLowerCase().startsWith('text/plain')) continue;
+    const body = trimmed.slice(cut + 2);
+    const encoding = (headerOf(partHead, 'content-transfer-encoding') ?? '').toLowerCase();
+    if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+    return body;
+  }
+  throw new Error(`no text/plain part in:\n${raw}`);
+}
+
+/**
+ * Waits (up to 15 s) for a message to `to` whose Subject contains `subject`; returns
+ * { raw, subject, text }.
+ */
+export async function waitForMail(to, subject) {
+  assert.ok(MAIL_DIR, 'E2E_MAIL_DIR is not set: run the specs through scripts/e2e.sh');
+  const { readdir, readFile } = await import('node:fs/promises');
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const names = (await readdir(MAIL_DIR).catch(() => [])).filter((n) => n.endsWith('.eml')).sort();
+    for (const name of names) {
+      const rcpt = await readFile(join(MAIL_DIR, name.replace(/\.eml$/, '.rcpt')), 'utf8').catch(() => '');
+      if (!rcpt.split('\n').includes(to)) continue;
+      const raw = await readFile(join(MAIL_DIR, name), 'utf8');
+      const head = raw.replace(/\r\n/g, '\n').split('\n\n')[0];
+      const got = headerOf(head, 'subject') ?? '';
+      if (got.includes(subject)) return { raw, subject: got, text: mailText(raw) };
+    }
+    assert.ok(Date.now() < deadline, `no mail to ${to} with subject "${subject}" arrived in 15 s (${names.length} in ${MAIL_DIR})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The first `${BASE_URL}${path}?token=…` link in `text`. */
+export function linkIn(text, path) {
+  const prefix = `${BASE_URL}${path}?token=`;
+  const start = text.indexOf(prefix);
+  assert.ok(start >= 0, `no ${prefix} link in:\n${text}`);
+  return text.slice(start).split(/\s/)[0];
 }

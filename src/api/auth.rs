@@ -3,7 +3,7 @@
 use super::error::ErrorBody;
 use super::extract::{ApiJson, AuthMethod, Client, CurrentUser};
 use crate::app::types::{Role, User};
-use crate::domain::{accounts, sessions};
+use crate::domain::{accounts, email_verification, sessions};
 use crate::error::AppError;
 use crate::server::{portal_auth, state::AppState};
 use axum::{Json, extract::State, http::StatusCode};
@@ -14,7 +14,7 @@ use tower_sessions::Session;
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
     request_body = accounts::RegisterInput,
     responses(
-        (status = 201, description = "Account created", body = User),
+        (status = 201, description = "Account created (email_verified false); a link to confirm the address is mailed to it, valid 48 hours", body = User),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "EMAIL_TAKEN, or SETUP_REQUIRED before the one-time setup", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
@@ -25,14 +25,9 @@ pub async fn auth_register(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<accounts::RegisterInput>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
-    let user = accounts::register(
-        &state.db,
-        input,
-        Role::User,
-        false,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let now = OffsetDateTime::now_utc();
+    let user = accounts::register(&state.db, input, Role::User, false, now).await?;
+    email_verification::send_link(&state.db, &state.crypto, &state.mailer, &user, now).await;
     Ok((StatusCode::CREATED, Json(user)))
 }
 

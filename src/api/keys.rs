@@ -27,7 +27,7 @@ fn actor(caller: CurrentUser, client: Client) -> Actor {
     responses(
         (status = 201, description = "Created; `key` is shown only now", body = IssuedKey),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Viewers cannot create keys", body = ErrorBody),
+        (status = 403, description = "Viewers cannot create keys; EMAIL_NOT_VERIFIED under KEYPORT_REQUIRE_VERIFIED_EMAIL until the address is confirmed", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
 pub async fn keys_create(
@@ -36,6 +36,10 @@ pub async fn keys_create(
     client: Client,
     ApiJson(input): ApiJson<CreateKeyInput>,
 ) -> Result<(StatusCode, Json<IssuedKey>), AppError> {
+    crate::domain::email_verification::require_verified(
+        state.config.require_verified_email,
+        &caller.user,
+    )?;
     let issued = keys::create_key(
         &state.key_ctx(),
         &actor(caller, client),

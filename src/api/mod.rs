@@ -34,6 +34,7 @@ use utoipa::{
         account_sessions::sessions_list, account_sessions::sessions_delete,
         account_sessions::sessions_revoke_others,
         password_reset::password_reset_request, password_reset::password_reset_confirm,
+        password_reset::verify_email,
         two_factor::two_factor_setup, two_factor::two_factor_enable, two_factor::two_factor_disable,
         two_factor::two_factor_status, two_factor::two_factor_recovery_codes,
         two_factor::admin_two_factor_reset,
@@ -124,6 +125,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/auth/password-reset/confirm",
             post(password_reset::password_reset_confirm),
+        )
+        .route(
+            "/api/v1/auth/verify-email",
+            post(password_reset::verify_email),
         )
         .route("/api/v1/auth/2fa/setup", post(two_factor::two_factor_setup))
         .route(

@@ -1,8 +1,9 @@
-//! /api/v1/auth/password-reset: ask for a reset link by mail, then set a new password with it.
+//! /api/v1/auth/password-reset: ask for a reset link by mail, then set a new password with it;
+//! /api/v1/auth/verify-email: confirm an address with the link mailed at registration.
 
 use super::error::ErrorBody;
 use super::extract::{ApiJson, Client};
-use crate::domain::password_reset;
+use crate::domain::{email_verification, password_reset};
 use crate::error::AppError;
 use crate::server::state::AppState;
 use axum::{extract::State, http::StatusCode};
@@ -74,6 +75,33 @@ pub async fn password_reset_confirm(
         &input.token,
         &input.new_password,
         &client,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VerifyEmailInput {
+    /// The `token` of the link mailed at registration.
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth",
+    request_body = VerifyEmailInput,
+    responses(
+        (status = 204, description = "The address is confirmed (`email_verified` in GET /users/me)"),
+        (status = 400, description = "EMAIL_TOKEN_INVALID: the link is unknown, used, replaced by a newer one or expired; or malformed JSON", body = ErrorBody),
+        (status = 422, description = "Wrong types", body = ErrorBody),
+    ))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<VerifyEmailInput>,
+) -> Result<StatusCode, AppError> {
+    email_verification::verify(
+        &state.db,
+        &state.crypto,
+        &input.token,
         OffsetDateTime::now_utc(),
     )
     .await?;

@@ -1,6 +1,7 @@
 //! The frame around signed-in pages: top bar, navigation, account menu, footer.
 
 use super::server_fns::auth::Logout;
+use super::server_fns::email_verification::ResendVerification;
 use super::server_fns::notifications::unread_notifications;
 use super::types::User;
 use leptos::prelude::*;
@@ -112,12 +113,33 @@ fn AccountMenu(user: User) -> impl IntoView {
     }
 }
 
+/// Until the account's address is confirmed: a reminder, and a button for a new link.
+#[component]
+fn VerifyBanner(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <div class="alert alert-warning" role="status">
+            <p>"Confirm your email address: open the link we sent to "<strong>{email}</strong>"."</p>
+            <ActionForm action=resend>
+                <button type="submit" class="btn btn-ghost">"Send the link again"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
 /// A signed-in page: top bar, main content, footer.
 #[component]
 pub fn Shell(user: Option<User>, children: Children) -> impl IntoView {
+    let unverified = user
+        .as_ref()
+        .filter(|u| !u.email_verified)
+        .map(|u| u.email.clone());
     view! {
         <TopBar user=user/>
-        <main class="page" id="main">{children()}</main>
+        <main class="page" id="main">
+            {unverified.map(|email| view! { <VerifyBanner email=email/> })}
+            {children()}
+        </main>
         <footer class="footer">
             <span>"Keyport — self-hosted API keys"</span>
             <a href="/api/v1/openapi.json">"OpenAPI"</a>

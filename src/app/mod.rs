@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=pages::email_verification::VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/two-factor") view=pages::two_factor::TwoFactorPage ssr=SsrMode::Async/>

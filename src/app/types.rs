@@ -63,6 +63,9 @@ pub struct User {
     #[cfg_attr(feature = "ssr", schema(example = "Ada Lovelace"))]
     pub name: String,
     pub role: Role,
+    /// Whether the address was confirmed through the mailed link.
+    #[serde(default)]
+    pub email_verified: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
@@ -344,6 +347,7 @@ mod tests {
             email: "zed@example.com".into(),
             name: "ada king lovelace".into(),
             role: Role::User,
+            email_verified: true,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
         };

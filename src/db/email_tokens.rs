@@ -71,6 +71,28 @@ const CONSUME_SQL: &str = "UPDATE email_tokens SET used_at = $1
                            WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
                            RETURNING user_id";
 
+/// Uses a token of `purpose` up, once: `(user_id, email it was sent to)`, or `None` when it is
+/// unknown, used or expired.
+pub async fn consume(
+    db: &Db,
+    purpose: &str,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    with_pool!(db, |pool| {
+        sqlx::query_as::<_, (i64, String)>(
+            "UPDATE email_tokens SET used_at = $1
+             WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+             RETURNING user_id, email",
+        )
+        .bind(now_ms)
+        .bind(token_hash)
+        .bind(purpose)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
 /// A password reset in one transaction: uses the token up (once: a racing request finds it
 /// used), sets the password (the stamp moves, so signed-in browsers sign out), deletes the
 /// user's browser sessions and revokes every REST session with its refresh tokens. `None`

@@ -8,6 +8,7 @@ struct UserRow {
     email: String,
     name: String,
     role: String,
+    email_verified_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -20,13 +21,14 @@ impl UserRow {
             name: self.name,
             // The CHECK constraint keeps roles valid; an unknown one gets the least privilege.
             role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            email_verified: self.email_verified_at.is_some(),
             created_at: from_millis(self.created_at),
             updated_at: from_millis(self.updated_at),
         }
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, created_at, updated_at";
+const USER_COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, updated_at";
 
 /// What sign-in needs besides the public fields.
 pub struct Credentials {
@@ -49,12 +51,15 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub now_ms: i64,
+    /// Set for accounts that need no confirmation (the first admin).
+    pub email_verified_ms: Option<i64>,
 }
 
 /// Inserts a user; `Ok(None)` when the email is taken.
 pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<Option<UserId>, sqlx::Error> {
-    const SQL: &str = "INSERT INTO users (email, name, password_hash, role, created_at, updated_at, password_changed_at)
-                       VALUES ($1, $2, $3, $4, $5, $5, $5) RETURNING id";
+    const SQL: &str = "INSERT INTO users (email, name, password_hash, role, created_at, updated_at, password_changed_at,
+                                         email_verified_at)
+                       VALUES ($1, $2, $3, $4, $5, $5, $5, $6) RETURNING id";
     let result = with_pool!(db, |pool| {
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(new.email)
@@ -62,6 +67,7 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<Option<UserId>, sqlx::
             .bind(new.password_hash)
             .bind(new.role.as_str())
             .bind(new.now_ms)
+            .bind(new.email_verified_ms)
             .fetch_one(pool)
             .await
     });
@@ -134,6 +140,27 @@ pub async fn update_name(
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+/// Marks the address confirmed, if it is still `email` (a changed address needs its own link).
+pub async fn mark_email_verified(
+    db: &Db,
+    id: UserId,
+    email: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = with_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3",
+        )
+        .bind(now_ms)
+        .bind(id.0)
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
 }

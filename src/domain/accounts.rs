@@ -129,6 +129,8 @@ pub async fn register(
         password_hash: &password_hash,
         role,
         now_ms: to_millis(now),
+        // The first admin has nobody to confirm the address to.
+        email_verified_ms: first_user.then(|| to_millis(now)),
     };
     let id = db::users::insert(db, &new)
         .await

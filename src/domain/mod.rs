@@ -9,6 +9,7 @@ pub mod apis;
 pub mod crypto;
 pub mod demo;
 pub mod devices;
+pub mod email_verification;
 pub mod keys;
 pub mod notifications;
 pub mod password_reset;

@@ -217,6 +217,7 @@ async fn openapi_document_covers_every_route() {
         ("/api/v1/admin/users/{id}/2fa/reset", "post"),
         ("/api/v1/auth/password-reset/request", "post"),
         ("/api/v1/auth/password-reset/confirm", "post"),
+        ("/api/v1/auth/verify-email", "post"),
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/me/password", "post"),

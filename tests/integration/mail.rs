@@ -27,10 +27,15 @@ pub fn now_ms() -> i64 {
     keyport::domain::to_millis(time::OffsetDateTime::now_utc())
 }
 
+/// The outbox rows of `email`, but the confirmation link registration mails (as
+/// `SmtpServer::messages` leaves it out).
 pub async fn outbox_for(server: &TestServer, email: &str) -> Vec<MailState> {
-    mail_outbox::list_for_recipient(&server.state.db, email)
+    let rows = mail_outbox::list_for_recipient(&server.state.db, email)
         .await
-        .unwrap()
+        .unwrap();
+    rows.into_iter()
+        .filter(|r| r.kind != "verify_email")
+        .collect()
 }
 
 /// Waits (up to 10 s) until `check` holds for the outbox rows of `email`: the sender job runs
@@ -331,15 +336,21 @@ async fn without_an_smtp_url_mail_is_written_as_eml_files_in_the_data_dir() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    let file = &files[0];
-    assert_eq!(file.extension().unwrap(), "eml");
+    // The confirmation link registration mailed, and the reset link: nothing half-written.
+    assert_eq!(files.len(), 2, "{files:?}");
     assert!(
-        file.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .ends_with(&format!("-{}.eml", rows[0].id))
+        files.iter().all(|f| f.extension().unwrap() == "eml"),
+        "{files:?}"
     );
+    let file = files
+        .iter()
+        .find(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with(&format!("-{}.eml", rows[0].id))
+        })
+        .expect("the reset mail's file is named after its outbox id");
     let data = std::fs::read_to_string(file).unwrap();
     let m = Received {
         from: String::new(),
@@ -356,4 +367,76 @@ async fn without_an_smtp_url_mail_is_written_as_eml_files_in_the_data_dir() {
         )
         .await;
     assert_eq!(res.status(), 204);
+}
+
+async fn email_verified(api: &Api, token: &str) -> bool {
+    let me: serde_json::Value = api
+        .get("/api/v1/users/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["email_verified"]
+        .as_bool()
+        .expect("email_verified in /users/me")
+}
+
+#[tokio::test]
+async fn registration_mails_a_link_that_confirms_the_address_once() {
+    let smtp = SmtpServer::start().await;
+    let server = server_mailing_to(&smtp.url()).await;
+    let api = server.api();
+    let user = api.register("flo@example.com", PASSWORD, "Flo").await;
+    assert_eq!(user["email_verified"], false);
+    let (token, _) = api.login("flo@example.com", PASSWORD).await;
+    assert!(!email_verified(&api, &token).await);
+
+    let m = &smtp.wait_for_confirmations(1).await[0];
+    check_envelope_and_headers(
+        m,
+        "flo@example.com",
+        "Confirm your email address for Keyport",
+    );
+    let (_, link_token) = m.link(&server.state.config.public_url, "/verify-email");
+    for bad in [json!({"token": 5}), json!({}), json!([])] {
+        let res = api.post("/api/v1/auth/verify-email", bad).await;
+        expect_error(res, 422, "VALIDATION_ERROR").await;
+    }
+    for bad in ["", "'; DROP TABLE users; --", &"x".repeat(10_000)] {
+        let res = api
+            .post("/api/v1/auth/verify-email", json!({ "token": bad }))
+            .await;
+        expect_error(res, 400, "EMAIL_TOKEN_INVALID").await;
+    }
+    // A reset token is no confirmation token, nor the other way round.
+    let res = api
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": link_token, "new_password": "another long password"}),
+        )
+        .await;
+    expect_error(res, 400, "EMAIL_TOKEN_INVALID").await;
+
+    let res = api
+        .post("/api/v1/auth/verify-email", json!({ "token": link_token }))
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(email_verified(&api, &token).await);
+    let res = api
+        .post("/api/v1/auth/verify-email", json!({ "token": link_token }))
+        .await;
+    let body = expect_error(res, 400, "EMAIL_TOKEN_INVALID").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("used already"),
+        "{body}"
+    );
+
+    // The first admin (KEYPORT_ADMIN_EMAIL) needs no link and got none.
+    let (admin, _) = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(email_verified(&api, &admin).await);
+    assert!(
+        smtp.all_messages()
+            .iter()
+            .all(|m| m.to != vec![ADMIN_EMAIL.to_string()])
+    );
 }

@@ -10,6 +10,7 @@ mod api_keys;
 mod apis;
 mod apis_portal;
 mod demo;
+mod email_verification;
 mod gateway;
 mod harness;
 mod mail;

@@ -87,16 +87,39 @@ impl SmtpServer {
         }
     }
 
-    pub fn messages(&self) -> Vec<Received> {
+    /// Every message received so far, the registrations' confirmation mail included.
+    pub fn all_messages(&self) -> Vec<Received> {
         self.inbox.messages.lock().unwrap().clone()
     }
 
-    /// Waits (up to 10 s) until `n` messages have arrived in all; returns them all.
+    /// The messages received so far but the confirmation links registration mails (stories
+    /// about other mail leave those out; [`SmtpServer::confirmations`] has them).
+    pub fn messages(&self) -> Vec<Received> {
+        let all = self.all_messages();
+        all.into_iter().filter(|m| !m.is_confirmation()).collect()
+    }
+
+    pub fn confirmations(&self) -> Vec<Received> {
+        let all = self.all_messages();
+        all.into_iter().filter(Received::is_confirmation).collect()
+    }
+
+    /// Waits (up to 10 s) until `n` messages (as [`SmtpServer::messages`] counts) have
+    /// arrived; returns them all.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        self.wait_until(n, Self::messages).await
+    }
+
+    /// [`SmtpServer::wait_for`] for confirmation mails.
+    pub async fn wait_for_confirmations(&self, n: usize) -> Vec<Received> {
+        self.wait_until(n, Self::confirmations).await
+    }
+
+    async fn wait_until(&self, n: usize, which: fn(&Self) -> Vec<Received>) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let arrived = self.inbox.arrived.notified();
-            let got = self.messages();
+            let got = which(self);
             if got.len() >= n {
                 return got;
             }
@@ -211,6 +234,10 @@ fn angle(command: &str) -> String {
 }
 
 impl Received {
+    pub fn is_confirmation(&self) -> bool {
+        self.subject().starts_with("Confirm your email address")
+    }
+
     /// A header's value (unfolded), e.g. `subject`.
     pub fn header(&self, name: &str) -> Option<String> {
         header_in(head_of(&self.data), name)

@@ -21,6 +21,7 @@ pub fn AccountPage() -> impl IntoView {
     let notice = match saved.as_deref() {
         Some("profile") => Some("Profile saved."),
         Some("password") => Some("Password changed. Other sessions have been signed out."),
+        Some("verification") => Some("We sent a new confirmation link to your email address."),
         _ => None,
     };
     view! {

@@ -55,9 +55,13 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let next = query.get("next");
     let reset = query.get("reset").is_some();
+    let verified = query.get("verified").is_some();
     view! {
         <Title text="Sign in"/>
         <AuthCard title="Sign in to Keyport" subtitle="Manage your API keys and usage.">
+            {verified.then(|| view! {
+                <div class="alert alert-success" role="status"><p>"Your email address is confirmed. Sign in to continue."</p></div>
+            })}
             {reset.then(|| view! {
                 <div class="alert alert-success" role="status"><p>"Your password was changed. Sign in with the new one."</p></div>
             })}

@@ -13,10 +13,15 @@ pub fn DashboardPage() -> impl IntoView {
     };
     let stats = Resource::new(|| (), |_| load_dashboard());
     let greeting = format!("Welcome back, {}.", user.name);
+    let verified = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("verified")
+        .is_some();
     view! {
         <Title text="Dashboard"/>
         <Shell user=Some(user)>
             <PageHeader title="Dashboard" subtitle=greeting/>
+            {verified.then(|| view! { <div class="alert alert-success" role="status">"Your email address is confirmed."</div> })}
             <Suspense fallback=|| view! { <p class="muted">"Loading figures…"</p> }>
                 {move || stats.get().map(|result| match result {
                     Ok(s) => view! { <DashboardBody stats=s/> }.into_any(),

@@ -5,6 +5,7 @@ pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod docs;
+pub mod email_verification;
 pub mod errors;
 pub mod home;
 pub mod keys;

@@ -56,7 +56,15 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
         password: password.clone(),
         name,
     };
-    accounts::register(&state.db, input, Role::User, false, now).await?;
+    let user = accounts::register(&state.db, input, Role::User, false, now).await?;
+    crate::domain::email_verification::send_link(
+        &state.db,
+        &state.crypto,
+        &state.mailer,
+        &user,
+        now,
+    )
+    .await;
     let signed_in =
         accounts::authenticate(&state.db, &email, &password, &ctx::client(), now).await?;
     crate::server::portal_auth::sign_in(&session, &signed_in).await?;

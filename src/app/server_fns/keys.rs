@@ -128,6 +128,10 @@ pub async fn create_key(
         refill_interval: refill_interval.unwrap_or_default(),
     })?;
     let (state, actor) = edge::actor()?;
+    crate::domain::email_verification::require_verified(
+        state.config.require_verified_email,
+        &actor.user,
+    )?;
     let input = CreateKeyInput {
         name,
         description,

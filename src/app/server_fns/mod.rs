@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod apis;
 pub mod auth;
 pub mod dashboard;
+pub mod email_verification;
 pub mod keys;
 pub mod notifications;
 pub mod password_reset;
