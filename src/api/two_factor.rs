@@ -143,6 +143,7 @@ pub async fn two_factor_recovery_codes(
     let codes = accounts::regenerate_recovery_codes(
         &state.db,
         &state.crypto,
+        &state.mailer,
         caller.user.id,
         &input.password,
         Some(&input.code),
@@ -174,6 +175,7 @@ pub async fn admin_two_factor_reset(
         user: caller.user,
         client,
     };
-    two_factor::reset_by_admin(&state.db, &actor, UserId(id), OffsetDateTime::now_utc()).await?;
+    let now = OffsetDateTime::now_utc();
+    two_factor::reset_by_admin(&state.db, &state.mailer, &actor, UserId(id), now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

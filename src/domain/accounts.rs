@@ -347,9 +347,11 @@ pub async fn disable_two_factor(
 }
 
 /// Replaces the recovery codes after checking the password and a code (or recovery code).
+#[allow(clippy::too_many_arguments)]
 pub async fn regenerate_recovery_codes(
     db: &Db,
     keys: &super::crypto::Keys,
+    mailer: &Mailer,
     id: UserId,
     password: &str,
     code: Option<&str>,
@@ -360,6 +362,8 @@ pub async fn regenerate_recovery_codes(
     let codes = super::two_factor::regenerate_recovery_codes(db, keys, id.0, code, now).await?;
     let event = AccountEvent::RecoveryCodesRegenerated;
     security_log::record(db, event, Some(id.0), &user.email, client, now).await;
+    let notice = Mail::RecoveryCodesReplaced(Notice::from_client(client, now));
+    mailer.notify_user(db, &user, &notice, now).await;
     Ok(codes)
 }
 

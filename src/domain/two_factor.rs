@@ -222,6 +222,7 @@ fn off_already() -> AppError {
 /// super admin's.
 pub async fn reset_by_admin(
     db: &Db,
+    mailer: &crate::mail::Mailer,
     actor: &super::keys::Actor,
     target: UserId,
     now: Timestamp,
@@ -271,6 +272,10 @@ pub async fn reset_by_admin(
     );
     let event = super::security_log::AccountEvent::TotpReset;
     super::security_log::record(db, event, Some(user.id.0), &user.email, &actor.client, now).await;
+    let notice = crate::mail::Notice::from_client(&actor.client, now);
+    mailer
+        .notify_user(db, &user, &crate::mail::Mail::TwoFactorReset(notice), now)
+        .await;
     Ok(())
 }
 

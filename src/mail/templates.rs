@@ -48,6 +48,10 @@ pub enum Mail {
     TwoFactorEnabled(Notice),
     TwoFactorDisabled(Notice),
     RecoveryCodeUsed(Notice),
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesReplaced(Notice),
+    /// An admin turned two-factor sign-in off (the notice says from where the admin acted).
+    TwoFactorReset(Notice),
 }
 
 impl Mail {
@@ -60,6 +64,8 @@ impl Mail {
             Self::TwoFactorEnabled(_) => "two_factor_enabled",
             Self::TwoFactorDisabled(_) => "two_factor_disabled",
             Self::RecoveryCodeUsed(_) => "recovery_code_used",
+            Self::RecoveryCodesReplaced(_) => "recovery_codes_replaced",
+            Self::TwoFactorReset(_) => "two_factor_reset",
         }
     }
 }
@@ -173,6 +179,24 @@ fn body(mail: &Mail, public_url: &str) -> Body {
             subject: "Two-factor sign-in is off for your Keyport account".into(),
             paragraphs: vec![
                 "Two-factor sign-in was turned off: signing in now needs only your password.".into(),
+            ],
+            action: None,
+            details: notice_details(n),
+            closing: not_you(base),
+        },
+        Mail::RecoveryCodesReplaced(n) => Body {
+            subject: "New recovery codes for your Keyport account".into(),
+            paragraphs: vec![
+                "New two-factor recovery codes were made for your Keyport account. The old ones no longer work.".into(),
+            ],
+            action: None,
+            details: notice_details(n),
+            closing: not_you(base),
+        },
+        Mail::TwoFactorReset(n) => Body {
+            subject: "An administrator turned off two-factor sign-in for your Keyport account".into(),
+            paragraphs: vec![
+                "An administrator of this Keyport instance turned off two-factor sign-in for your account: signing in now needs only your password. Set it up again from your account page.".into(),
             ],
             action: None,
             details: notice_details(n),
@@ -391,6 +415,8 @@ mod tests {
             Mail::TwoFactorEnabled(notice()).kind(),
             Mail::TwoFactorDisabled(notice()).kind(),
             Mail::RecoveryCodeUsed(notice()).kind(),
+            Mail::RecoveryCodesReplaced(notice()).kind(),
+            Mail::TwoFactorReset(notice()).kind(),
         ];
         let unique: std::collections::HashSet<_> = kinds.iter().collect();
         assert_eq!(unique.len(), kinds.len());

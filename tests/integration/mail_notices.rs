@@ -120,3 +120,72 @@ async fn a_notice_that_cannot_be_queued_never_fails_the_change() {
     assert!(captured_logs().contains("queueing a notice mail failed"));
     assert!(smtp.messages().is_empty());
 }
+
+#[tokio::test]
+async fn new_recovery_codes_and_an_admin_reset_are_mailed_to_the_owner() {
+    let smtp = SmtpServer::start().await;
+    let server = server_mailing_to(&smtp.url()).await;
+    let api = server.api();
+    api.register("hal@example.com", PASSWORD, "Hal").await;
+    let (token, _) = api.login("hal@example.com", PASSWORD).await;
+    let res = api
+        .post_auth("/api/v1/auth/2fa/setup", &token, json!({}))
+        .await;
+    let setup: Value = res.json().await.unwrap();
+    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let res = api
+        .post_auth(
+            "/api/v1/auth/2fa/enable",
+            &token,
+            json!({"code": secret.code_at(now)}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    smtp.wait_for(1).await;
+
+    let res = api
+        .post_auth(
+            "/api/v1/auth/2fa/recovery-codes",
+            &token,
+            json!({"password": PASSWORD, "code": secret.code_at(now + 30)}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        smtp.wait_for(2).await[1].subject(),
+        "New recovery codes for your Keyport account"
+    );
+
+    let me: Value = api
+        .get("/api/v1/users/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.0;
+    let path = format!("/api/v1/admin/users/{}/2fa/reset", me["id"]);
+    assert_eq!(api.post_auth(&path, &admin, json!({})).await.status(), 204);
+    let got = smtp.wait_for(3).await;
+    assert_eq!(
+        got[2].subject(),
+        "An administrator turned off two-factor sign-in for your Keyport account"
+    );
+    assert_eq!(got[2].to, vec!["hal@example.com".to_string()]);
+    assert!(
+        got[2]
+            .text()
+            .contains("Set it up again from your account page")
+    );
+    // A refused reset (nothing to reset) queues nothing: delivering every due message now
+    // (as the sender job would) sends no fourth.
+    let res = api.post_auth(&path, &admin, json!({})).await;
+    assert_eq!(res.status(), 409);
+    let state = &server.state;
+    let now_ms = crate::mail::now_ms();
+    let run = keyport::mail::outbox::deliver_due(&state.db, &state.mailer, now_ms + 1)
+        .await
+        .unwrap();
+    assert_eq!(run.sent, 0, "{run:?}");
+    assert_eq!(smtp.messages().len(), 3);
+}

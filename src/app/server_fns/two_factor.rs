@@ -87,6 +87,7 @@ pub async fn regenerate_recovery_codes(password: String, code: String) -> Result
     let codes = crate::domain::accounts::regenerate_recovery_codes(
         &state.db,
         &state.crypto,
+        &state.mailer,
         user.id,
         &password,
         Some(&code),
@@ -125,6 +126,7 @@ pub async fn reset_user_two_factor(user_id: i64, back: String) -> Result<(), App
     let (state, actor) = ctx::actor()?;
     crate::domain::two_factor::reset_by_admin(
         &state.db,
+        &state.mailer,
         &actor,
         crate::app::types::UserId(user_id),
         ctx::now(),
