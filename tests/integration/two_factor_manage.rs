@@ -19,7 +19,7 @@ async fn status(api: &Api, token: &str) -> Value {
 }
 
 /// Turns two-factor sign-in on over REST; returns the secret and the recovery codes.
-async fn turn_on(api: &Api, token: &str) -> (TotpSecret, Vec<String>) {
+pub async fn turn_on(api: &Api, token: &str) -> (TotpSecret, Vec<String>) {
     let res = api
         .post_auth("/api/v1/auth/2fa/setup", token, json!({}))
         .await;
