@@ -9,6 +9,7 @@ pub mod apis;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod keys;
 pub mod password_reset;
 pub mod rate_limits;
@@ -47,7 +48,7 @@ use utoipa::{
         rate_limits::rate_limits_list, rate_limits::rate_limits_create, rate_limits::rate_limits_get,
         rate_limits::rate_limits_update, rate_limits::rate_limits_delete,
         crate::gateway::forward,
-        admin::admin_system,
+        admin::admin_system, jobs::admin_jobs_list, jobs::admin_jobs_retry,
         alerts::alert_rules_list, alerts::alert_rules_update, alerts::alerts_list,
         alerts::notifications_list, alerts::notifications_read, alerts::notifications_read_all,
     ),
@@ -186,6 +187,11 @@ pub fn router() -> Router<AppState> {
                 .delete(rate_limits::rate_limits_delete),
         )
         .route("/api/v1/admin/system", get(admin::admin_system))
+        .route("/api/v1/admin/jobs", get(jobs::admin_jobs_list))
+        .route(
+            "/api/v1/admin/jobs/{id}/retry",
+            post(jobs::admin_jobs_retry),
+        )
         .route(
             "/api/v1/admin/users/{id}/2fa/reset",
             post(two_factor::admin_two_factor_reset),

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod components;
 pub mod format;
 pub mod islands;
+pub mod job_types;
 pub mod layout;
 pub mod limit_types;
 pub mod pages;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/alerts") view=pages::alerts::AlertsAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits/:id") view=pages::policies::detail::PolicyDetailPage ssr=SsrMode::Async/>

@@ -216,7 +216,8 @@ pub async fn dispatch(state: &AppState, event_id: i64, now: Timestamp) -> AppRes
                 title: &described.title,
                 body: &described.body,
                 link: &described.link,
-                now_ms,
+                // When it happened, not when the notice was written.
+                now_ms: event.created_at,
             },
         )
         .await

@@ -12,6 +12,7 @@ pub mod devices;
 pub mod email_verification;
 pub mod events;
 pub mod expiry;
+pub mod job_admin;
 pub mod keys;
 pub mod notifications;
 pub mod password_reset;

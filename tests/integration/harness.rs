@@ -79,6 +79,11 @@ impl TestServer {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         env.insert("KEYPORT_ADDR".into(), "127.0.0.1:0".into());
+        // Tests run the job queue themselves (`keyport::jobs::runner::run_due` with a chosen
+        // `now`), so what a test sees never depends on when a background pass happened. A
+        // test that wants the background runner sets KEYPORT_RUN_JOBS=true.
+        env.entry("KEYPORT_RUN_JOBS".into())
+            .or_insert_with(|| "false".into());
         let own_dir = if env.contains_key("KEYPORT_DATA_DIR") {
             None
         } else {

@@ -35,6 +35,7 @@ pub fn AdminPage() -> impl IntoView {
         <Shell user=Some(user)>
             <PageHeader title="Users" subtitle="Everyone with an account on this instance.".to_string()>
                 <a class="btn btn-secondary" href="/admin/system">"System"</a>
+                <a class="btn btn-secondary" href="/admin/jobs">"Jobs"</a>
                 <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
                 <a class="btn btn-secondary" href="/admin/alerts">"Usage alerts"</a>
             </PageHeader>

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod email_verification;
 pub mod errors;
 pub mod home;
+pub mod jobs;
 pub mod keys;
 pub mod notifications;
 pub mod password_reset;
