@@ -71,6 +71,9 @@ pub struct Config {
     /// KEYPORT_REQUIRE_VERIFIED_EMAIL: accounts whose address is not confirmed cannot create
     /// keys (403 EMAIL_NOT_VERIFIED). Off by default.
     pub require_verified_email: bool,
+    /// KEYPORT_WEBHOOK_ALLOW_PRIVATE: webhook URLs may point at loopback, private, link-local
+    /// and other non-public addresses. Off by default (SSRF protection); tests turn it on.
+    pub webhook_allow_private: bool,
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Keyport <keyport@localhost>";
@@ -175,19 +178,8 @@ impl Config {
                     .into(),
             });
         }
-        let require_verified_email = match lookup("KEYPORT_REQUIRE_VERIFIED_EMAIL")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("false" | "0" | "no" | "off") => false,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    name: "KEYPORT_REQUIRE_VERIFIED_EMAIL",
-                    reason: "expected true or false".into(),
-                });
-            }
-        };
+        let require_verified_email = flag(&lookup, "KEYPORT_REQUIRE_VERIFIED_EMAIL")?;
+        let webhook_allow_private = flag(&lookup, "KEYPORT_WEBHOOK_ALLOW_PRIVATE")?;
         Ok(Self {
             addr,
             database_url,
@@ -209,11 +201,27 @@ impl Config {
             smtp_url,
             mail_from,
             require_verified_email,
+            webhook_allow_private,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// An on/off setting, off when unset.
+fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match lookup(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "expected true or false".into(),
+        }),
     }
 }
 
@@ -465,6 +473,13 @@ mod tests {
             assert_eq!(c.require_verified_email, want, "{text}");
         }
         assert!(config(&[("KEYPORT_REQUIRE_VERIFIED_EMAIL", "maybe")]).is_err());
+        assert!(!config(&[]).unwrap().webhook_allow_private);
+        assert!(
+            config(&[("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "true")])
+                .unwrap()
+                .webhook_allow_private
+        );
+        assert!(config(&[("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "sometimes")]).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod session_types;
 pub mod system_types;
 pub mod types;
 pub mod usage_types;
+pub mod webhook_types;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
