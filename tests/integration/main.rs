@@ -30,3 +30,4 @@ mod upstream;
 mod usage;
 mod usage_breakdown;
 mod usage_live;
+mod webhooks;
