@@ -71,9 +71,32 @@ pub struct Config {
     /// KEYPORT_REQUIRE_VERIFIED_EMAIL: accounts whose address is not confirmed cannot create
     /// keys (403 EMAIL_NOT_VERIFIED). Off by default.
     pub require_verified_email: bool,
+    /// KEYPORT_RUN_JOBS: whether this instance runs the durable job queue (notices, webhook
+    /// deliveries, scans). On by default; any number of instances may run it.
+    pub run_jobs: bool,
     /// KEYPORT_WEBHOOK_ALLOW_PRIVATE: webhook URLs may point at loopback, private, link-local
     /// and other non-public addresses. Off by default (SSRF protection); tests turn it on.
     pub webhook_allow_private: bool,
+}
+
+/// A true/false setting (`true|1|yes|on`, `false|0|no|off`, any case); `default` when unset.
+fn flag(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None => Ok(default),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "expected true or false".into(),
+        }),
+    }
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Keyport <keyport@localhost>";
@@ -178,8 +201,9 @@ impl Config {
                     .into(),
             });
         }
-        let require_verified_email = flag(&lookup, "KEYPORT_REQUIRE_VERIFIED_EMAIL")?;
-        let webhook_allow_private = flag(&lookup, "KEYPORT_WEBHOOK_ALLOW_PRIVATE")?;
+        let require_verified_email = flag(&lookup, "KEYPORT_REQUIRE_VERIFIED_EMAIL", false)?;
+        let run_jobs = flag(&lookup, "KEYPORT_RUN_JOBS", true)?;
+        let webhook_allow_private = flag(&lookup, "KEYPORT_WEBHOOK_ALLOW_PRIVATE", false)?;
         Ok(Self {
             addr,
             database_url,
@@ -201,27 +225,13 @@ impl Config {
             smtp_url,
             mail_from,
             require_verified_email,
+            run_jobs,
             webhook_allow_private,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
-    }
-}
-
-/// An on/off setting, off when unset.
-fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
-    match lookup(name)
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("false" | "0" | "no" | "off") => Ok(false),
-        Some("true" | "1" | "yes" | "on") => Ok(true),
-        Some(_) => Err(ConfigError::Invalid {
-            name,
-            reason: "expected true or false".into(),
-        }),
     }
 }
 
@@ -480,6 +490,13 @@ mod tests {
                 .webhook_allow_private
         );
         assert!(config(&[("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "sometimes")]).is_err());
+    }
+
+    #[test]
+    fn the_job_runner_is_on_unless_turned_off() {
+        assert!(config(&[]).unwrap().run_jobs);
+        assert!(!config(&[("KEYPORT_RUN_JOBS", "false")]).unwrap().run_jobs);
+        assert!(config(&[("KEYPORT_RUN_JOBS", "later")]).is_err());
     }
 
     #[test]

@@ -3,7 +3,25 @@
 //! and the endpoint's health (failing since, disabled, the owner's notice) are one transaction.
 
 use super::audit::{AuditEntry, write_audit};
+use super::jobs::{NewJob, insert_job};
 use super::{Db, with_pool};
+
+/// The job kind that sends a delivery (registered in `crate::jobs::handlers`).
+pub const DELIVER_JOB_KIND: &str = "webhook.deliver";
+/// Tries of a delivery's job: the 8 attempts of the schedule, with room for runs that find
+/// nothing to do or hit a database error (delivery itself stops after 8 attempts).
+pub const DELIVER_JOB_TRIES: i64 = 12;
+
+/// The job that sends delivery `id`, due at `at_ms`; one queued per delivery.
+fn deliver_job(id: i64, at_ms: i64) -> NewJob {
+    NewJob::new(
+        DELIVER_JOB_KIND,
+        serde_json::json!({ "delivery_id": id }),
+        at_ms,
+    )
+    .deduped(format!("{DELIVER_JOB_KIND}:{id}"))
+    .attempts(DELIVER_JOB_TRIES)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct EndpointRow {
@@ -165,11 +183,9 @@ pub struct NewDelivery<'a> {
     pub now_ms: i64,
 }
 
-/// Queues `deliveries`, skipping any whose (endpoint, event) is queued already, in one
-/// transaction; the first attempt is due at once. Returns the new deliveries' ids.
-///
-/// When the durable job runner is wired in, the `webhook.deliver` job of each new delivery is
-/// inserted here, in this same transaction.
+/// Queues `deliveries` with the job that sends each, skipping any whose (endpoint, event) is
+/// queued already, in one transaction; the first attempt is due at once. Returns the new
+/// deliveries' ids (wake the job runner after).
 pub async fn insert_deliveries(
     db: &Db,
     deliveries: &[NewDelivery<'_>],
@@ -199,6 +215,7 @@ pub async fn insert_deliveries(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            insert_job!(tx, &deliver_job(id, d.now_ms))?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -299,18 +316,6 @@ pub async fn attempts_of(db: &Db, ids: &[i64]) -> Result<Vec<AttemptRow>, sqlx::
         out.extend(rows);
     }
     Ok(out)
-}
-
-/// Pending deliveries due at `now_ms` and not claimed, oldest first.
-pub async fn due_deliveries(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
-    with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-         AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT $2"
-    )
-    .bind(now_ms)
-    .bind(limit)
-    .fetch_all(pool)
-    .await)
 }
 
 /// Claims a due delivery for one attempt until `lease_until`: `Ok(None)` if it is not pending,
@@ -453,6 +458,7 @@ pub async fn record_attempt(db: &Db, r: &AttemptRecord<'_>) -> Result<(), sqlx::
                         ip: "",
                         user_agent: "",
                         now_ms: r.now_ms,
+                        event: None,
                     };
                     write_audit!(tx, audit, "webhook", r.endpoint_id)?;
                 }
@@ -481,8 +487,8 @@ pub async fn abandon(db: &Db, id: i64, now_ms: i64, error: &str) -> Result<(), s
     })
 }
 
-/// Queues a delivery again from its first retry step (a redelivery), with the audit record.
-/// `Ok(false)` if it is gone or an attempt is in flight.
+/// Queues a delivery again with a fresh retry budget (a redelivery) and the job that sends
+/// it, with the audit record. `Ok(false)` if it is gone or an attempt is in flight.
 pub async fn redeliver(
     db: &Db,
     id: i64,
@@ -505,6 +511,7 @@ pub async fn redeliver(
             tx.rollback().await?;
             return Ok(false);
         }
+        insert_job!(tx, &deliver_job(id, now_ms))?;
         write_audit!(tx, audit, "webhook_delivery", id)?;
         tx.commit().await?;
         Ok(true)

@@ -1,6 +1,7 @@
 //! Webhooks against a receiver started here: signatures checked with this file's own
-//! implementation of the Standard Webhooks spec, retries driven by calling delivery with a
-//! chosen `now`, 410 and long failure disabling, SSRF refusals, rotation, access and input.
+//! implementation of the Standard Webhooks spec, retries driven by running the durable job
+//! queue with a chosen `now` (the background runner is off), 410 and long failure disabling,
+//! SSRF refusals, rotation, access and input.
 
 use crate::harness::*;
 use axum::{
@@ -10,7 +11,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::post,
 };
-use keyport::domain::webhooks::{WebhookEvent, deliver_due, enqueue_for_event};
+use keyport::domain::webhooks::{WebhookEvent, enqueue_for_event};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -114,7 +115,33 @@ async fn private_ok_server() -> TestServer {
         ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL),
         ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("KEYPORT_RUN_JOBS", "false"),
     ])
+    .await
+}
+
+/// Runs the jobs due at `now` (here only webhook deliveries); returns how many ran.
+async fn deliver_due(server: &TestServer, now: OffsetDateTime) -> usize {
+    keyport::jobs::runner::run_due(&server.state, now)
+        .await
+        .claimed
+}
+
+/// Sends a test message and runs its first attempt; returns the delivery.
+async fn test_send(server: &TestServer, api: &Api, token: &str, id: i64) -> Value {
+    let res = api
+        .post_auth(&format!("/api/v1/webhooks/{id}/test"), token, json!({}))
+        .await;
+    assert_eq!(res.status(), 202);
+    let d: Value = res.json().await.unwrap();
+    assert_eq!(d["status"], "pending");
+    assert_eq!(d["attempt_count"], 0, "queued for the job runner");
+    assert_eq!(deliver_due(server, OffsetDateTime::now_utc()).await, 1);
+    get_json(
+        api,
+        token,
+        &format!("/api/v1/webhooks/{id}/deliveries/{}", d["id"]),
+    )
     .await
 }
 
@@ -187,26 +214,17 @@ async fn deliveries_are_signed_retried_after_500s_and_stop_after_success() {
     );
 
     // First attempt at once: 500.
-    assert_eq!(deliver_due(&server.state, t0, 50).await, 1);
+    assert_eq!(deliver_due(&server, t0).await, 1);
     assert_eq!(receiver.got().len(), 1);
     // Not due before 5 s (less 10 % jitter).
-    assert_eq!(
-        deliver_due(&server.state, t0 + Duration::seconds(4), 50).await,
-        0
-    );
+    assert_eq!(deliver_due(&server, t0 + Duration::seconds(4)).await, 0);
     let t1 = t0 + Duration::milliseconds(5_600);
-    assert_eq!(deliver_due(&server.state, t1, 50).await, 1, "503 next");
-    assert_eq!(
-        deliver_due(&server.state, t1 + Duration::minutes(4), 50).await,
-        0
-    );
+    assert_eq!(deliver_due(&server, t1).await, 1, "503 next");
+    assert_eq!(deliver_due(&server, t1 + Duration::minutes(4)).await, 0);
     let t2 = t1 + Duration::seconds(331);
-    assert_eq!(deliver_due(&server.state, t2, 50).await, 1, "then 200");
+    assert_eq!(deliver_due(&server, t2).await, 1, "then 200");
     // Delivered: nothing more, however long we wait.
-    assert_eq!(
-        deliver_due(&server.state, t2 + Duration::days(3), 50).await,
-        0
-    );
+    assert_eq!(deliver_due(&server, t2 + Duration::days(3)).await, 0);
 
     let got = receiver.got();
     assert_eq!(got.len(), 3);
@@ -290,12 +308,8 @@ async fn retries_end_after_eight_attempts_and_redeliver_starts_again() {
     .await;
     let id = hook["id"].as_i64().unwrap();
 
-    // A test send: first attempt inline, answered with the delivery.
-    let res = api
-        .post_auth(&format!("/api/v1/webhooks/{id}/test"), &alice, json!({}))
-        .await;
-    assert_eq!(res.status(), 202);
-    let d: Value = res.json().await.unwrap();
+    // A test send, queued and run by the job runner.
+    let d = test_send(&server, &api, &alice, id).await;
     assert_eq!(d["event_type"], "webhook.test");
     assert_eq!(d["status"], "pending");
     assert_eq!(d["attempts"][0]["response_status"], 500);
@@ -303,12 +317,12 @@ async fn retries_end_after_eight_attempts_and_redeliver_starts_again() {
 
     // Walk the schedule with the most jitter: 7 more attempts, then failed for good.
     let mut t = OffsetDateTime::now_utc();
-    for hours in [0.0015, 0.1, 0.55, 2.2, 5.5, 11.0, 11.0] {
+    for hours in [6.0 / 3600.0, 0.1, 0.57, 2.3, 5.6, 11.1, 11.1] {
         t += Duration::seconds_f64(hours * 3600.0);
-        assert_eq!(deliver_due(&server.state, t, 50).await, 1, "at +{hours} h");
+        assert_eq!(deliver_due(&server, t).await, 1, "at +{hours} h");
     }
     t += Duration::days(2);
-    assert_eq!(deliver_due(&server.state, t, 50).await, 0);
+    assert_eq!(deliver_due(&server, t).await, 0);
     assert_eq!(receiver.got().len(), 8);
     let path = format!("/api/v1/webhooks/{id}/deliveries/{delivery}");
     let d = get_json(&api, &alice, &path).await;
@@ -327,6 +341,9 @@ async fn retries_end_after_eight_attempts_and_redeliver_starts_again() {
         .await;
     assert_eq!(res.status(), 202);
     let d: Value = res.json().await.unwrap();
+    assert_eq!(d["status"], "pending");
+    assert_eq!(deliver_due(&server, OffsetDateTime::now_utc()).await, 1);
+    let d = get_json(&api, &alice, &path).await;
     assert_eq!(d["status"], "succeeded");
     assert_eq!(d["attempt_count"], 9);
     assert_eq!(d["attempts"][8]["attempt"], 9);
@@ -349,10 +366,7 @@ async fn gone_disables_at_once_and_days_of_failure_disable_too() {
     )
     .await;
     let id = hook["id"].as_i64().unwrap();
-    let res = api
-        .post_auth(&format!("/api/v1/webhooks/{id}/test"), &alice, json!({}))
-        .await;
-    let d: Value = res.json().await.unwrap();
+    let d = test_send(&server, &api, &alice, id).await;
     assert_eq!(d["status"], "failed", "410 is not retried");
     let h = get_json(&api, &alice, &format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(h["enabled"], false);
@@ -397,7 +411,7 @@ async fn gone_disables_at_once_and_days_of_failure_disable_too() {
         enqueue_for_event(&server.state, &ev(2), t0).await.unwrap(),
         1
     );
-    assert_eq!(deliver_due(&server.state, t0, 50).await, 1);
+    assert_eq!(deliver_due(&server, t0).await, 1);
     let h = get_json(&api, &alice, &format!("/api/v1/webhooks/{id}")).await;
     assert!(h["failing_since"].is_string());
     let t5 = t0 + Duration::days(5);
@@ -407,7 +421,7 @@ async fn gone_disables_at_once_and_days_of_failure_disable_too() {
     );
     // Event 2's next retry and event 3's first attempt are both due; the first failure past
     // five days turns the endpoint off, and the other delivery is given up unsent.
-    deliver_due(&server.state, t5, 50).await;
+    deliver_due(&server, t5).await;
     let h = get_json(&api, &alice, &format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(h["enabled"], false);
     assert_eq!(h["disabled_reason"], "failing");
@@ -451,10 +465,7 @@ async fn rotation_signs_with_both_secrets_for_a_day() {
     let shown = get_json(&api, &alice, &format!("/api/v1/webhooks/{id}/secret")).await;
     assert_eq!(shown["secret"], new);
 
-    let res = api
-        .post_auth(&format!("/api/v1/webhooks/{id}/test"), &alice, json!({}))
-        .await;
-    assert_eq!(res.status(), 202);
+    test_send(&server, &api, &alice, id).await;
     let r = &receiver.got()[0];
     assert_eq!(r.headers["webhook-signature"].split(' ').count(), 2);
     assert_eq!(valid_signatures(r, &new), 1);
@@ -475,7 +486,7 @@ async fn rotation_signs_with_both_secrets_for_a_day() {
         enqueue_for_event(&server.state, &ev, later).await.unwrap(),
         1
     );
-    assert_eq!(deliver_due(&server.state, later, 50).await, 1);
+    assert_eq!(deliver_due(&server, later).await, 1);
     let r = &receiver.got()[1];
     assert_eq!(r.headers["webhook-signature"].split(' ').count(), 1);
     assert_eq!(valid_signatures(r, &new), 1);
@@ -562,14 +573,10 @@ async fn delivery_checks_the_address_again() {
     .await;
     let id = hook["id"].as_i64().unwrap();
     server.stop().await;
-    let server = data.start().await;
+    let server = data.start_with(&[("KEYPORT_RUN_JOBS", "false")]).await;
     let api = server.api();
     let alice = api.login("alice@example.com", "long-enough-pw").await.0;
-    let res = api
-        .post_auth(&format!("/api/v1/webhooks/{id}/test"), &alice, json!({}))
-        .await;
-    assert_eq!(res.status(), 202);
-    let d: Value = res.json().await.unwrap();
+    let d = test_send(&server, &api, &alice, id).await;
     assert_eq!(d["status"], "pending", "retried later");
     let error = d["attempts"][0]["error"].as_str().unwrap();
     assert!(error.starts_with("refused:"), "{error}");
@@ -591,8 +598,7 @@ async fn webhooks_are_their_owners_and_input_is_checked() {
     )
     .await;
     let id = hook["id"].as_i64().unwrap();
-    api.post_auth(&format!("/api/v1/webhooks/{id}/test"), &alice, json!({}))
-        .await;
+    test_send(&server, &api, &alice, id).await;
     let delivery = get_json(&api, &alice, &format!("/api/v1/webhooks/{id}/deliveries")).await
         ["items"][0]["id"]
         .as_i64()

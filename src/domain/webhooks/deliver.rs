@@ -64,8 +64,11 @@ pub enum DeliverOutcome {
     Failed {
         error: String,
     },
-    /// Nothing to do: not pending, not due yet, or another sender has it.
-    Skipped,
+    /// Nothing to do now: done already or gone (`retry_at` None), or not due yet or in
+    /// another sender's hands (`retry_at`: when to look again).
+    Skipped {
+        retry_at: Option<i64>,
+    },
 }
 
 /// Sends one attempt of delivery `delivery_id` if it is due at `now`, and records it.
@@ -80,25 +83,6 @@ pub async fn deliver(state: &AppState, delivery_id: i64, now: Timestamp) -> Deli
             }
         }
     }
-}
-
-/// Delivers every delivery due at `now` (up to `limit`); returns how many were attempted.
-/// The job runner's periodic sweep and tests call it.
-pub async fn deliver_due(state: &AppState, now: Timestamp, limit: i64) -> usize {
-    let ids = match db::webhooks::due_deliveries(&state.db, to_millis(now), limit).await {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::error!(error = %e, "listing due webhook deliveries failed");
-            return 0;
-        }
-    };
-    let mut n = 0;
-    for id in ids {
-        if deliver(state, id, now).await != DeliverOutcome::Skipped {
-            n += 1;
-        }
-    }
-    n
 }
 
 /// What came of sending.
@@ -117,7 +101,14 @@ async fn try_deliver(
     let now_ms = to_millis(now);
     let Some(delivery) = db::webhooks::claim(db, delivery_id, now_ms, now_ms + LEASE_MS).await?
     else {
-        return Ok(DeliverOutcome::Skipped);
+        let retry_at = db::webhooks::get_delivery(db, delivery_id)
+            .await?
+            .filter(|d| d.status == "pending")
+            .map(|d| match d.next_attempt_at {
+                Some(at) if at > now_ms => at,
+                _ => now_ms + LEASE_MS,
+            });
+        return Ok(DeliverOutcome::Skipped { retry_at });
     };
     let endpoint = match db::webhooks::get_endpoint(db, delivery.endpoint_id).await? {
         Some(e) if e.enabled => e,

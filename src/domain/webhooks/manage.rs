@@ -349,9 +349,8 @@ pub async fn get_delivery(
     }
 }
 
-/// Sends a `webhook.test` message to the endpoint now (even if it is disabled it is refused:
-/// turn it on first) and answers the delivery with its first attempt; failures are retried
-/// on the usual schedule.
+/// Queues a `webhook.test` message to the (enabled) endpoint, sent within moments by the job
+/// runner and retried on the usual schedule; answers the pending delivery.
 pub async fn test_webhook(
     state: &AppState,
     actor: &Actor,
@@ -385,12 +384,11 @@ pub async fn test_webhook(
     .await
     .map_err(db_failure)?;
     let delivery_id = ids.first().copied().ok_or_else(AppError::internal)?;
-    // Sent at once so the sender sees the outcome; retries follow the schedule.
-    deliver(state, delivery_id, now).await;
+    state.wake_jobs();
     get_delivery(state, actor, id, delivery_id).await
 }
 
-/// Sends a delivery again now (whatever its state), with a fresh retry budget; the same
+/// Queues a delivery again now (whatever its state) with a fresh retry budget; the same
 /// `webhook-id`, so a receiver that handled it already can tell.
 pub async fn redeliver(
     state: &AppState,
@@ -424,6 +422,6 @@ pub async fn redeliver(
             "An attempt of this delivery is in progress; try again in a minute.",
         ));
     }
-    deliver(state, delivery_id, now).await;
+    state.wake_jobs();
     get_delivery(state, actor, id, delivery_id).await
 }

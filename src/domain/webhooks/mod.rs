@@ -12,7 +12,7 @@ pub mod signing;
 pub mod ssrf;
 pub mod validate;
 
-pub use deliver::{DeliverOutcome, deliver, deliver_due, retry_delay_ms};
+pub use deliver::{DeliverOutcome, deliver, retry_delay_ms};
 pub use manage::*;
 
 use crate::app::types::Role;
@@ -75,6 +75,9 @@ pub async fn enqueue_for_event(
     let ids = db::webhooks::insert_deliveries(&state.db, &new)
         .await
         .map_err(db_failure)?;
+    if !ids.is_empty() {
+        state.wake_jobs();
+    }
     Ok(ids.len())
 }
 
