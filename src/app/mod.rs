@@ -73,6 +73,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/apis") view=pages::apis::ApisPage ssr=SsrMode::Async/>
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks/:id") view=pages::webhooks::WebhookDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>

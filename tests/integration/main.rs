@@ -31,3 +31,4 @@ mod usage;
 mod usage_breakdown;
 mod usage_live;
 mod webhooks;
+mod webhooks_portal;
