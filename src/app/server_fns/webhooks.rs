@@ -18,6 +18,7 @@ pub struct EndpointScreen {
 
 /// `Name: value` lines → a header map (blank lines skipped; a line without a colon is kept as
 /// a name with an empty value, which the domain refuses with its own message).
+#[cfg(feature = "ssr")]
 pub fn parse_headers(text: &str) -> std::collections::BTreeMap<String, String> {
     text.lines()
         .map(str::trim)
@@ -152,7 +153,7 @@ pub async fn webhook_action(
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
