@@ -74,6 +74,9 @@ pub struct Config {
     /// KEYPORT_RUN_JOBS: whether this instance runs the durable job queue (notices, webhook
     /// deliveries, scans). On by default; any number of instances may run it.
     pub run_jobs: bool,
+    /// KEYPORT_WEBHOOK_ALLOW_PRIVATE: webhook URLs may point at loopback, private, link-local
+    /// and other non-public addresses. Off by default (SSRF protection); tests turn it on.
+    pub webhook_allow_private: bool,
 }
 
 /// A true/false setting (`true|1|yes|on`, `false|0|no|off`, any case); `default` when unset.
@@ -200,6 +203,7 @@ impl Config {
         }
         let require_verified_email = flag(&lookup, "KEYPORT_REQUIRE_VERIFIED_EMAIL", false)?;
         let run_jobs = flag(&lookup, "KEYPORT_RUN_JOBS", true)?;
+        let webhook_allow_private = flag(&lookup, "KEYPORT_WEBHOOK_ALLOW_PRIVATE", false)?;
         Ok(Self {
             addr,
             database_url,
@@ -222,6 +226,7 @@ impl Config {
             mail_from,
             require_verified_email,
             run_jobs,
+            webhook_allow_private,
         })
     }
 
@@ -478,6 +483,13 @@ mod tests {
             assert_eq!(c.require_verified_email, want, "{text}");
         }
         assert!(config(&[("KEYPORT_REQUIRE_VERIFIED_EMAIL", "maybe")]).is_err());
+        assert!(!config(&[]).unwrap().webhook_allow_private);
+        assert!(
+            config(&[("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "true")])
+                .unwrap()
+                .webhook_allow_private
+        );
+        assert!(config(&[("KEYPORT_WEBHOOK_ALLOW_PRIVATE", "sometimes")]).is_err());
     }
 
     #[test]

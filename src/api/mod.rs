@@ -15,6 +15,7 @@ pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
 pub mod users;
+pub mod webhooks;
 
 use crate::server::state::AppState;
 use axum::{
@@ -51,6 +52,10 @@ use utoipa::{
         admin::admin_system, jobs::admin_jobs_list, jobs::admin_jobs_retry,
         alerts::alert_rules_list, alerts::alert_rules_update, alerts::alerts_list,
         alerts::notifications_list, alerts::notifications_read, alerts::notifications_read_all,
+        webhooks::webhooks_list, webhooks::webhooks_create, webhooks::webhooks_get,
+        webhooks::webhooks_update, webhooks::webhooks_delete, webhooks::webhooks_secret,
+        webhooks::webhooks_rotate_secret, webhooks::webhooks_test, webhooks::webhooks_deliveries,
+        webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -67,6 +72,7 @@ use utoipa::{
         (name = "admin", description = "The running instance and its users, for admins"),
         (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
         (name = "notifications", description = "The caller's in-portal notifications"),
+        (name = "webhooks", description = "The caller's webhook endpoints: signed deliveries (Standard Webhooks), retries, the delivery log"),
     )
 )]
 pub struct ApiDoc;
@@ -210,6 +216,37 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/notifications/{id}/read",
             post(alerts::notifications_read),
+        )
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::webhooks_list).post(webhooks::webhooks_create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::webhooks_get)
+                .patch(webhooks::webhooks_update)
+                .delete(webhooks::webhooks_delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/secret",
+            get(webhooks::webhooks_secret),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::webhooks_rotate_secret),
+        )
+        .route("/api/v1/webhooks/{id}/test", post(webhooks::webhooks_test))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::webhooks_deliveries),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}",
+            get(webhooks::webhooks_delivery),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(webhooks::webhooks_redeliver),
         )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))

@@ -64,6 +64,7 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                             <NavLink href="/keys" label="API keys"/>
                             <NavLink href="/usage" label="Usage"/>
                             <NavLink href="/apis" label="APIs"/>
+                            <NavLink href="/webhooks" label="Webhooks"/>
                             <NavLink href="/docs" label="Docs"/>
                             <NotificationsLink/>
                             <NavLink href="/account" label="Account"/>

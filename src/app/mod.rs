@@ -18,6 +18,7 @@ pub mod session_types;
 pub mod system_types;
 pub mod types;
 pub mod usage_types;
+pub mod webhook_types;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/apis") view=pages::apis::ApisPage ssr=SsrMode::Async/>
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks/:id") view=pages::webhooks::WebhookDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>

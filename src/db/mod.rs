@@ -27,6 +27,7 @@ pub mod two_factor;
 pub mod usage;
 pub mod users;
 pub mod web_sessions;
+pub mod webhooks;
 
 use sqlx::{
     PgPool, SqlitePool,

@@ -29,6 +29,7 @@ pub mod totp;
 pub mod traffic;
 pub mod two_factor;
 pub mod usage;
+pub mod webhooks;
 
 use crate::error::AppError;
 use time::OffsetDateTime;

@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 pub const EVENT_DISPATCH: &str = crate::db::events::DISPATCH_KIND;
 pub const EXPIRY_SCAN: &str = "keys.expiry_scan";
+/// One attempt of a webhook delivery: `{"delivery_id": N}`.
+pub const WEBHOOK_DELIVER: &str = crate::db::webhooks::DELIVER_JOB_KIND;
 
 /// Periodic jobs: (kind, every ms). Each period is queued once across all instances.
 pub const SCHEDULES: &[(&str, i64)] = &[(EXPIRY_SCAN, 60_000)];
@@ -43,6 +45,28 @@ struct EventPayload {
     event_id: i64,
 }
 
+#[derive(Deserialize)]
+struct DeliveryPayload {
+    delivery_id: i64,
+}
+
+/// A delivery attempt's result as the queue sees it: the delivery keeps its own schedule.
+fn webhook_outcome(outcome: crate::domain::webhooks::DeliverOutcome) -> JobOutcome {
+    use crate::domain::webhooks::DeliverOutcome as D;
+    match outcome {
+        D::Succeeded | D::Skipped { retry_at: None } => JobOutcome::Done,
+        D::Retry { at_ms, error } => JobOutcome::Retry {
+            error,
+            at_ms: Some(at_ms),
+        },
+        D::Skipped { retry_at: Some(at) } => JobOutcome::Retry {
+            error: "the delivery is not due yet".into(),
+            at_ms: Some(at),
+        },
+        D::Failed { error } => JobOutcome::Fail { error },
+    }
+}
+
 fn payload<T: for<'de> Deserialize<'de>>(job: &JobRow) -> Result<T, JobOutcome> {
     serde_json::from_str(&job.payload).map_err(|e| JobOutcome::Fail {
         error: format!("the payload does not fit the job kind: {e}"),
@@ -57,6 +81,14 @@ pub async fn run(state: &AppState, job: &JobRow, now: Timestamp) -> JobOutcome {
             Err(outcome) => return outcome,
         },
         EXPIRY_SCAN => crate::domain::expiry::scan(state, now).await.map(|_| ()),
+        WEBHOOK_DELIVER => {
+            return match payload::<DeliveryPayload>(job) {
+                Ok(p) => webhook_outcome(
+                    crate::domain::webhooks::deliver(state, p.delivery_id, now).await,
+                ),
+                Err(outcome) => outcome,
+            };
+        }
         other => {
             return JobOutcome::Fail {
                 error: format!("no handler for job kind {other:?}"),
@@ -75,6 +107,8 @@ pub fn retry_delay_ms(kind: &str, attempt: i64, jitter: f64) -> i64 {
     let base = match kind {
         // Periodic scans run again at their next period anyway: retry soon, then not at all.
         EXPIRY_SCAN => exponential_ms(attempt, 5_000, 60_000),
+        // Deliveries name their next attempt themselves; this is for runs cut short (timeouts).
+        WEBHOOK_DELIVER => crate::domain::webhooks::retry_delay_ms(attempt, 0.0),
         _ => exponential_ms(attempt, 10_000, 3_600_000),
     };
     spread_by(base, jitter)
@@ -114,6 +148,28 @@ mod tests {
         assert_eq!(retry_delay_ms("x", 1, 1.1), 11_000);
         assert_eq!(spread_by(1000, 9.0), 1500);
         assert_eq!(spread_by(1000, -1.0), 500);
+    }
+
+    #[test]
+    fn webhook_deliveries_follow_their_own_schedule() {
+        assert_eq!(retry_delay_ms(WEBHOOK_DELIVER, 1, 1.0), 5_000);
+        assert_eq!(retry_delay_ms(WEBHOOK_DELIVER, 2, 0.9), 270_000);
+        use crate::domain::webhooks::DeliverOutcome as D;
+        assert_eq!(
+            webhook_outcome(D::Retry {
+                at_ms: 7,
+                error: "500".into()
+            }),
+            JobOutcome::Retry {
+                error: "500".into(),
+                at_ms: Some(7)
+            }
+        );
+        assert_eq!(webhook_outcome(D::Succeeded), JobOutcome::Done);
+        assert_eq!(
+            webhook_outcome(D::Skipped { retry_at: None }),
+            JobOutcome::Done
+        );
     }
 
     #[test]

@@ -199,11 +199,17 @@ impl KeptData {
     }
 
     pub async fn start(&self) -> TestServer {
-        let vars: Vec<(&str, &str)> = self
+        self.start_with(&[]).await
+    }
+
+    /// A server on this data with `extra` settings too.
+    pub async fn start_with(&self, extra: &[(&str, &str)]) -> TestServer {
+        let mut vars: Vec<(&str, &str)> = self
             .vars
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        vars.extend_from_slice(extra);
         TestServer::start_with(&vars).await
     }
 }

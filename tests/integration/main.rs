@@ -31,3 +31,5 @@ mod upstream;
 mod usage;
 mod usage_breakdown;
 mod usage_live;
+mod webhooks;
+mod webhooks_portal;

@@ -18,6 +18,7 @@ pub mod system;
 pub mod two_factor;
 pub mod usage;
 pub mod usage_breakdown;
+pub mod webhooks;
 
 use super::server_fns::{current_user, redirect};
 use super::types::User;

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod traffic_form;
 pub mod two_factor;
 pub mod usage;
+pub mod webhooks;
 
 use super::types::User;
 
