@@ -7,6 +7,7 @@ pub mod components;
 pub mod format;
 pub mod islands;
 pub mod layout;
+pub mod lifecycle_types;
 pub mod limit_types;
 pub mod pages;
 pub mod policy_types;

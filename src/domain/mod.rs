@@ -11,6 +11,7 @@ pub mod demo;
 pub mod devices;
 pub mod email_verification;
 pub mod keys;
+pub mod lifecycle;
 pub mod notifications;
 pub mod password_reset;
 pub mod passwords;
