@@ -13,6 +13,7 @@ mod demo;
 mod email_verification;
 mod gateway;
 mod harness;
+mod lifecycle;
 mod mail;
 mod mail_notices;
 mod metrics;
