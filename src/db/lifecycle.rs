@@ -89,6 +89,8 @@ pub struct UnusedKey {
     pub id: i64,
     pub key_hash: String,
     pub name: String,
+    pub prefix: String,
+    pub last4: String,
     pub owner_user_id: i64,
     pub org_id: Option<i64>,
     pub created_at: i64,
@@ -110,7 +112,7 @@ pub async fn unused_keys(
     limit: i64,
 ) -> Result<Vec<UnusedKey>, sqlx::Error> {
     let sql = format!(
-        "SELECT id, key_hash, name, owner_user_id, org_id, created_at, last_used_at FROM api_keys
+        "SELECT id, key_hash, name, prefix, last4, owner_user_id, org_id, created_at, last_used_at FROM api_keys
          WHERE {UNUSED_WHERE} ORDER BY id LIMIT $4"
     );
     with_pool!(db, |pool| sqlx::query_as::<_, UnusedKey>(&sql)

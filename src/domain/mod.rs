@@ -10,6 +10,8 @@ pub mod crypto;
 pub mod demo;
 pub mod devices;
 pub mod email_verification;
+pub mod events;
+pub mod expiry;
 pub mod keys;
 pub mod lifecycle;
 pub mod notifications;

@@ -39,6 +39,11 @@ pub struct AppState {
     /// Turns true when the server starts to stop: long-lived responses (live updates) end
     /// then, or graceful shutdown would wait for them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// This process among the instances sharing the database (host, pid and a random part):
+    /// the owner of the jobs it claims.
+    pub instance_id: Arc<str>,
+    /// Wakes the job runner when work was queued here, so it need not wait for its poll.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -50,7 +55,18 @@ impl AppState {
             cache: &self.key_cache,
             traffic: &self.traffic,
             policies: &self.policies,
+            jobs_wake: &self.jobs_wake,
         }
+    }
+
+    /// Tells the job runner that jobs were queued.
+    pub fn wake_jobs(&self) {
+        self.jobs_wake.notify_one();
+    }
+
+    /// `user_id`'s notifications changed (live views update themselves).
+    pub fn notifications_changed(&self, user_id: i64) {
+        tracing::debug!(user_id, "notifications changed");
     }
 
     /// The services rate-limit policy operations need, borrowed from the state.

@@ -790,4 +790,18 @@ async fn unused_keys_are_flagged_once_or_disabled_at_the_exact_day() {
         .map(|(_, a)| a.as_str())
         .collect();
     assert_eq!(system, ["key.unused", "key.unused", "key.disabled"]);
+    // Each raised its event for the owner (notices, mail and webhooks follow from it).
+    const SQL: &str = "SELECT kind, subject_id FROM events WHERE kind IN ('key.unused', 'key.disabled') ORDER BY id";
+    let events: Vec<(String, Option<i64>)> = match &s.db {
+        keyport::db::Db::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+        keyport::db::Db::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+    };
+    assert_eq!(
+        events,
+        [
+            ("key.unused".to_string(), Some(id)),
+            ("key.unused".to_string(), Some(id)),
+            ("key.disabled".to_string(), Some(id2))
+        ]
+    );
 }

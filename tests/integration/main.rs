@@ -14,6 +14,7 @@ mod email_verification;
 mod gateway;
 mod harness;
 mod lifecycle;
+mod lifecycle_portal;
 mod mail;
 mod mail_notices;
 mod metrics;

@@ -1,11 +1,13 @@
 //! The unused-key scan: keys not used for the policy's `after_days` (never used: counted from
 //! creation) are flagged (`key.unused`) or disabled (`key.disabled`), audited as done by the
 //! system (no actor). A key is acted on once; only a use after that makes it eligible again
-//! (`api_keys.unused_flagged_at`). Each call handles at most `UNUSED_SCAN_BATCH` keys.
+//! (`api_keys.unused_flagged_at`). Each call handles at most `UNUSED_SCAN_BATCH` keys; the
+//! `keys.unused_scan` job runs it hourly.
 
 use super::DAY_MS;
 use crate::app::lifecycle_types::UnusedAction;
-use crate::db;
+use crate::db::{self, events::NewEvent};
+use crate::domain::events::kinds;
 use crate::domain::{Timestamp, db_failure, to_millis};
 use crate::error::AppResult;
 use crate::server::state::AppState;
@@ -49,6 +51,23 @@ pub async fn scan_unused(state: &AppState, now: Timestamp) -> AppResult<usize> {
             ip: "",
             user_agent: "keyport unused-key scan",
             now_ms,
+            // The owner hears of it (notices, mail, webhooks) through the event.
+            event: Some(NewEvent {
+                kind: if disable {
+                    kinds::KEY_DISABLED
+                } else {
+                    kinds::KEY_UNUSED
+                },
+                user_id: Some(key.owner_user_id),
+                org_id: key.org_id,
+                subject_type: "api_key",
+                subject_id: Some(key.id),
+                data: serde_json::json!({
+                    "name": key.name, "prefix": key.prefix, "last4": key.last4,
+                    "days": rule.after_days, "last_used_at": key.last_used_at,
+                    "reason": format!("not used for {} days", rule.after_days),
+                }),
+            }),
         };
         if db::lifecycle::mark_unused(&state.db, key.id, disable, now_ms, cutoff, &entry)
             .await
@@ -60,6 +79,9 @@ pub async fn scan_unused(state: &AppState, now: Timestamp) -> AppResult<usize> {
             }
             tracing::info!(key_id = key.id, action, "unused key");
         }
+    }
+    if acted > 0 {
+        state.wake_jobs();
     }
     Ok(acted)
 }
