@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod keys;
+pub mod lifecycle;
 pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
@@ -43,6 +44,9 @@ use utoipa::{
         users::users_me, users::users_me_update, users::users_me_password,
         keys::keys_create, keys::keys_list, keys::keys_get, keys::keys_update, keys::keys_delete,
         keys::keys_revoke, keys::keys_rotate, keys::keys_verify,
+        lifecycle::lifecycle_policy_get, lifecycle::lifecycle_policy_put,
+        lifecycle::key_templates_list, lifecycle::key_templates_get, lifecycle::key_templates_create,
+        lifecycle::key_templates_update, lifecycle::key_templates_delete,
         analytics::keys_usage, analytics::analytics_usage,
         analytics::keys_usage_export, analytics::analytics_usage_export,
         apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
@@ -64,6 +68,7 @@ use utoipa::{
         (name = "auth", description = "Sign-in with JWT access tokens and rotating refresh tokens; the caller's sessions"),
         (name = "users", description = "The caller's own account"),
         (name = "keys", description = "Issue and manage API keys (session, access token, or a management key with manage:* / manage:keys)"),
+        (name = "lifecycle", description = "Key lifecycle: the lifecycle policy (admins) and key templates (admins change; everyone signed in reads)"),
         (name = "verification", description = "Check an API key; the key is the credential"),
         (name = "analytics", description = "Usage reports from minute, hour and day rollups: a key's, or the caller's traffic (admins: everyone's)"),
         (name = "apis", description = "The API registry: the APIs behind the gateway (anyone signed in reads; admins change)"),
@@ -197,6 +202,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/admin/jobs/{id}/retry",
             post(jobs::admin_jobs_retry),
+        )
+        .route(
+            "/api/v1/admin/lifecycle-policy",
+            get(lifecycle::lifecycle_policy_get).put(lifecycle::lifecycle_policy_put),
+        )
+        .route(
+            "/api/v1/key-templates",
+            get(lifecycle::key_templates_list).post(lifecycle::key_templates_create),
+        )
+        .route(
+            "/api/v1/key-templates/{id}",
+            get(lifecycle::key_templates_get)
+                .patch(lifecycle::key_templates_update)
+                .delete(lifecycle::key_templates_delete),
         )
         .route(
             "/api/v1/admin/users/{id}/2fa/reset",

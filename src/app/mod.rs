@@ -8,6 +8,7 @@ pub mod format;
 pub mod islands;
 pub mod job_types;
 pub mod layout;
+pub mod lifecycle_types;
 pub mod limit_types;
 pub mod pages;
 pub mod policy_types;
@@ -83,6 +84,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/alerts") view=pages::alerts::AlertsAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rate-limits/:id") view=pages::policies::detail::PolicyDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/lifecycle") view=pages::lifecycle::LifecyclePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/key-templates") view=pages::key_templates::KeyTemplatesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/key-templates/:id") view=pages::key_templates::KeyTemplateDetailPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

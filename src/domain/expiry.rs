@@ -47,8 +47,10 @@ pub fn due_notice(
 }
 
 /// The warning days in force (the lifecycle policy's).
-pub async fn warning_days(_db: &Db) -> AppResult<Vec<i64>> {
-    Ok(DEFAULT_WARNING_DAYS.to_vec())
+pub async fn warning_days(db: &Db) -> AppResult<Vec<i64>> {
+    Ok(crate::domain::lifecycle::current_policy(db)
+        .await?
+        .warning_days)
 }
 
 fn event_of(key: &ExpiringKey, days_before: i64) -> NewEvent {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod expiry;
 pub mod job_admin;
 pub mod keys;
+pub mod lifecycle;
 pub mod notifications;
 pub mod password_reset;
 pub mod passwords;

@@ -11,9 +11,10 @@ pub const EVENT_DISPATCH: &str = crate::db::events::DISPATCH_KIND;
 pub const EXPIRY_SCAN: &str = "keys.expiry_scan";
 /// One attempt of a webhook delivery: `{"delivery_id": N}`.
 pub const WEBHOOK_DELIVER: &str = crate::db::webhooks::DELIVER_JOB_KIND;
+pub const UNUSED_SCAN: &str = "keys.unused_scan";
 
 /// Periodic jobs: (kind, every ms). Each period is queued once across all instances.
-pub const SCHEDULES: &[(&str, i64)] = &[(EXPIRY_SCAN, 60_000)];
+pub const SCHEDULES: &[(&str, i64)] = &[(EXPIRY_SCAN, 60_000), (UNUSED_SCAN, 3_600_000)];
 
 /// How a run ended, as the handler sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +90,7 @@ pub async fn run(state: &AppState, job: &JobRow, now: Timestamp) -> JobOutcome {
                 Err(outcome) => outcome,
             };
         }
+        UNUSED_SCAN => unused_scan(state, now).await,
         other => {
             return JobOutcome::Fail {
                 error: format!("no handler for job kind {other:?}"),
@@ -101,6 +103,17 @@ pub async fn run(state: &AppState, job: &JobRow, now: Timestamp) -> JobOutcome {
     }
 }
 
+/// A few batches of the unused-key scan; what is left waits for the next hour.
+async fn unused_scan(state: &AppState, now: Timestamp) -> crate::error::AppResult<()> {
+    use crate::domain::lifecycle::{UNUSED_SCAN_BATCH, scan_unused};
+    for _ in 0..10 {
+        if (scan_unused(state, now).await? as i64) < UNUSED_SCAN_BATCH {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// How long try `attempt` (1 = the first) of a `kind` job waits after failing, before
 /// `jitter` (a factor around 1, e.g. 0.9..1.1, so retries of many jobs spread out).
 pub fn retry_delay_ms(kind: &str, attempt: i64, jitter: f64) -> i64 {
@@ -109,6 +122,7 @@ pub fn retry_delay_ms(kind: &str, attempt: i64, jitter: f64) -> i64 {
         EXPIRY_SCAN => exponential_ms(attempt, 5_000, 60_000),
         // Deliveries name their next attempt themselves; this is for runs cut short (timeouts).
         WEBHOOK_DELIVER => crate::domain::webhooks::retry_delay_ms(attempt, 0.0),
+        UNUSED_SCAN => exponential_ms(attempt, 30_000, 3_600_000),
         _ => exponential_ms(attempt, 10_000, 3_600_000),
     };
     spread_by(base, jitter)

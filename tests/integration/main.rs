@@ -14,6 +14,8 @@ mod email_verification;
 mod gateway;
 mod harness;
 mod jobs;
+mod lifecycle;
+mod lifecycle_portal;
 mod mail;
 mod mail_notices;
 mod metrics;

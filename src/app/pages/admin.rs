@@ -38,6 +38,8 @@ pub fn AdminPage() -> impl IntoView {
                 <a class="btn btn-secondary" href="/admin/jobs">"Jobs"</a>
                 <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
                 <a class="btn btn-secondary" href="/admin/alerts">"Usage alerts"</a>
+                <a class="btn btn-secondary" href="/admin/lifecycle">"Key lifecycle"</a>
+                <a class="btn btn-secondary" href="/admin/key-templates">"Key templates"</a>
             </PageHeader>
             {reset_done.then(|| view! {
                 <div class="alert alert-success" role="status">"Two-factor sign-in was turned off for that user. They sign in with their password and can set it up again."</div>

@@ -115,8 +115,15 @@ pub async fn create_key(
     remaining: Option<String>,
     refill_amount: Option<String>,
     refill_interval: Option<String>,
+    template_id: Option<String>,
+    name_vars: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::keys::CreateKeyInput;
+    let template_id =
+        super::lifecycle::optional_number(&template_id.unwrap_or_default(), "body.template_id")
+            .map_err(|e| AppError::validation(vec![e]))?;
+    let name_vars = super::lifecycle::name_vars(&name_vars.unwrap_or_default())
+        .map_err(|e| AppError::validation(vec![e]))?;
     let traffic = super::traffic_form::parse(&super::traffic_form::TrafficFields {
         rate_limit: rate_limit.unwrap_or_default(),
         rate_window: rate_window.unwrap_or_default(),
@@ -140,10 +147,14 @@ pub async fn create_key(
         expires_at: expires_on.as_deref().and_then(date_to_rfc3339),
         ip_allowlist: split_list(&ip_allowlist.unwrap_or_default()),
         allowed_origins: split_list(&allowed_origins.unwrap_or_default()),
-        rate_limits: Some(traffic.rate_limits),
+        // With a template, an empty rate-limit row leaves the template's limits in place.
+        rate_limits: (!(traffic.rate_limits.is_empty() && template_id.is_some()))
+            .then_some(traffic.rate_limits),
         quota: traffic.quota,
         remaining: traffic.remaining,
         refill: traffic.refill,
+        template_id,
+        name_vars: (!name_vars.is_empty()).then_some(name_vars),
         ..Default::default()
     };
     let user_id = actor.user.id.0;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod email_verification;
 pub mod keys;
+pub mod lifecycle;
 pub mod notifications;
 pub mod password_reset;
 pub mod policies;

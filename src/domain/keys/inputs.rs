@@ -6,6 +6,8 @@ use serde_json::Value;
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateKeyInput {
+    /// Required, unless `template_id` names a template with a naming template.
+    #[serde(default)]
     #[schema(example = "Customer portal")]
     pub name: String,
     #[serde(default)]
@@ -56,6 +58,15 @@ pub struct CreateKeyInput {
     /// Sets `remaining` back to `amount` every interval; alone, the balance starts full.
     #[serde(default)]
     pub refill: Option<RefillSpec>,
+    /// A key template (`GET /key-templates`): its values fill whatever this request leaves
+    /// absent (an empty list counts as absent); fields sent here win.
+    #[serde(default)]
+    pub template_id: Option<i64>,
+    /// Values of the template's naming-template variables, e.g. `{"team": "core"}`; used
+    /// when `name` is absent.
+    #[serde(default)]
+    #[schema(example = json!({"team": "core", "env": "prod"}))]
+    pub name_vars: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]

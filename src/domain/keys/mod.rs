@@ -225,7 +225,7 @@ fn live_allowance(
     LiveAllowance { quota, remaining }
 }
 
-fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
+pub(crate) fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
     if hex.len() != 64 {
         return None;
     }
@@ -287,7 +287,7 @@ pub(crate) fn new_material(crypto: &Keys, prefix: &str) -> (String, String, Stri
 pub async fn create_key(
     ctx: &KeyContext<'_>,
     actor: &Actor,
-    input: CreateKeyInput,
+    mut input: CreateKeyInput,
     now: Timestamp,
 ) -> AppResult<IssuedKey> {
     if actor.user.role == Role::Viewer {
@@ -296,6 +296,8 @@ pub async fn create_key(
             "Viewers cannot create keys.",
         ));
     }
+    // The template fills what the request left out; the policy decides the expiry below.
+    let plan = crate::domain::lifecycle::prepare_create(ctx.db, actor, &mut input, now).await?;
     let mut v = Validator::default();
     validate::name(&mut v, &input.name);
     let description = input.description.clone().unwrap_or_default();
@@ -320,6 +322,12 @@ pub async fn create_key(
         .expires_at
         .as_deref()
         .and_then(|t| parse_future(&mut v, t, now));
+    let expires_at = plan.expiry(
+        &mut v,
+        input.expires_at.is_some(),
+        expires_at,
+        to_millis(now),
+    );
     let mut unsupported = Vec::new();
     if input.org_id.is_some() {
         unsupported.push(not_supported("org_id", "organizations"));
@@ -537,6 +545,10 @@ pub async fn update_key(
         Some(None) => row.expires_at = None,
         None => {}
     }
+    if input.expires_at.is_some() {
+        crate::domain::lifecycle::check_new_expiry(ctx.db, &mut v, row.created_at, row.expires_at)
+            .await?;
+    }
     if let Some(enabled) = input.enabled {
         row.enabled = enabled;
     }
@@ -657,6 +669,8 @@ pub async fn rotate_key(
     new.revoked_at = None;
     new.rotated_to_id = None;
     new.last_used_at = None;
+    new.expires_at =
+        crate::domain::lifecycle::expiry_for_rotate(ctx.db, old.expires_at, now_ms).await?;
     let old_ends = now_ms + grace * 1000;
     let mut after = old.clone();
     after.revoked_at = Some(old_ends);

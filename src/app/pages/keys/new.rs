@@ -1,7 +1,9 @@
 use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::layout::Shell;
+use crate::app::lifecycle_types::{KeyTemplate, LifecyclePolicy};
 use crate::app::pages::signed_in_user;
 use crate::app::server_fns::keys::CreateKey;
+use crate::app::server_fns::lifecycle::{key_templates_page, lifecycle_hint};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,23 +13,134 @@ pub fn NewKeyPage() -> impl IntoView {
         return ().into_any();
     };
     let action = ServerAction::<CreateKey>::new();
+    // Choosing a template is a plain GET (?template=ID) that draws the form pre-filled.
+    let chosen = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("template")
+        .and_then(|t| t.parse::<i64>().ok());
+    let data = Resource::new(
+        move || chosen,
+        |chosen| async move {
+            let list = key_templates_page(1)
+                .await
+                .map(|p| p.items)
+                .unwrap_or_default();
+            let template = chosen.and_then(|id| list.iter().find(|t| t.id == id).cloned());
+            let policy = lifecycle_hint().await.ok();
+            (list, template, policy)
+        },
+    );
     view! {
         <Title text="Create API key"/>
         <Shell user=Some(user)>
             <PageHeader title="Create API key" subtitle="The key is shown once, right after you create it.".to_string()/>
             <section class="card">
                 <FormError error=action_error(action.value().get_untracked())/>
-                <ActionForm action=action attr:class="form">
-                    <KeyFields/>
-                    <div class="form-actions">
-                        <button class="btn btn-primary" type="submit">"Create key"</button>
-                        <a class="btn btn-ghost" href="/keys">"Cancel"</a>
-                    </div>
-                </ActionForm>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || data.get().map(|(list, template, policy)| view! {
+                        <TemplatePicker list=list chosen=template.as_ref().map(|t| t.id)/>
+                        {policy.map(policy_hint)}
+                        <ActionForm action=action attr:class="form">
+                            <TemplateInputs template=template.clone()/>
+                            <KeyFields
+                                values=template.as_ref().map(template_values).unwrap_or_default()
+                                name_optional=template.as_ref().is_some_and(|t| t.name_template.is_some())
+                            />
+                            <div class="form-actions">
+                                <button class="btn btn-primary" type="submit">"Create key"</button>
+                                <a class="btn btn-ghost" href="/keys">"Cancel"</a>
+                            </div>
+                        </ActionForm>
+                    })}
+                </Suspense>
             </section>
         </Shell>
     }
     .into_any()
+}
+
+/// The lifecycle rules a new key meets, in a sentence (none: nothing shown).
+fn policy_hint(p: LifecyclePolicy) -> Option<impl IntoView> {
+    let mut rules = Vec::new();
+    if let Some(d) = p.max_lifetime_days {
+        rules.push(format!("keys live at most {d} days"));
+    }
+    if let Some(d) = p.default_expiry_days {
+        rules.push(format!(
+            "without an expiry date a key expires after {d} days"
+        ));
+    }
+    if p.expiry_required {
+        rules.push("an expiry is required".to_string());
+    }
+    (!rules.is_empty())
+        .then(|| view! { <p class="hint">{format!("Lifecycle policy: {}.", rules.join("; "))}</p> })
+}
+
+/// A GET form: choosing a template reloads the page with the form filled from it.
+#[component]
+fn TemplatePicker(list: Vec<KeyTemplate>, chosen: Option<i64>) -> impl IntoView {
+    if list.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <form class="row" method="get" action="/keys/new">
+            <label for="template">"Start from a template"</label>
+            <select id="template" name="template">
+                <option value="" selected=chosen.is_none()>"No template"</option>
+                {list.into_iter().map(|t| view! {
+                    <option value=t.id selected=chosen == Some(t.id)>{t.name.clone()}</option>
+                }).collect_view()}
+            </select>
+            <button class="btn btn-secondary" type="submit">"Use template"</button>
+        </form>
+    }
+    .into_any()
+}
+
+/// The chosen template's id, and its naming variables when it has a naming template.
+#[component]
+fn TemplateInputs(template: Option<KeyTemplate>) -> impl IntoView {
+    template.map(template_inputs)
+}
+
+fn template_inputs(t: KeyTemplate) -> impl IntoView {
+    let vars = t.name_vars.clone();
+    let placeholder = vars
+        .iter()
+        .map(|v| format!("{v}=…"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let naming = t.name_template.clone().map(|pattern| {
+        view! {
+            <p class="hint">{format!("Leave the name empty to name the key {pattern}.")}</p>
+            {(!vars.is_empty()).then(|| view! {
+                <div class="field">
+                    <label for="name_vars">"Name variables"</label>
+                    <input id="name_vars" name="name_vars" type="text" maxlength="500" placeholder=placeholder aria-describedby="name-vars-hint" autocapitalize="none" spellcheck="false"/>
+                    <p class="hint" id="name-vars-hint">{format!("Needed when the name is empty: {}, written as name=value separated by spaces.", vars.join(", "))}</p>
+                </div>
+            })}
+        }
+    });
+    let expiry = t
+        .expiry_days
+        .map(|d| view! { <p class="hint">{format!("Without an expiry date the key expires after {d} days (template).")}</p> });
+    view! {
+        <input type="hidden" name="template_id" value=t.id/>
+        <p class="hint">{format!("Template {}: empty fields take its values.", t.name)}</p>
+        {naming}
+        {expiry}
+    }
+}
+
+fn template_values(t: &KeyTemplate) -> KeyFieldValues {
+    KeyFieldValues {
+        scopes: t.scopes.join(" "),
+        tags: t.tags.join(" "),
+        traffic: crate::app::pages::key_templates::traffic_values(t),
+        ..Default::default()
+    }
 }
 
 /// Current values of an existing key, for the edit form.
@@ -106,7 +219,7 @@ const INTERVALS: [(&str, &str); 3] = [
 
 /// Rate limit, quota and credits; blank fields mean no limit of that kind.
 #[component]
-fn TrafficFieldset(values: TrafficValues, editing: bool) -> impl IntoView {
+pub fn TrafficFieldset(values: TrafficValues, editing: bool) -> impl IntoView {
     let refill_was = format!("{} {}", values.refill_amount, values.refill_interval)
         .trim()
         .to_string();
@@ -186,11 +299,14 @@ fn TrafficFieldset(values: TrafficValues, editing: bool) -> impl IntoView {
 pub fn KeyFields(
     #[prop(optional)] values: KeyFieldValues,
     #[prop(optional)] editing: bool,
+    /// A template names the key when the field is left empty.
+    #[prop(optional)]
+    name_optional: bool,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for="name">"Name"</label>
-            <input id="name" name="name" type="text" required maxlength="100" value=values.name placeholder="Customer portal"/>
+            <input id="name" name="name" type="text" required=!name_optional maxlength="100" value=values.name placeholder="Customer portal"/>
         </div>
         <div class="field">
             <label for="description">"Description"</label>
