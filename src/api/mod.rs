@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod notifications;
 pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
@@ -50,6 +51,8 @@ use utoipa::{
         admin::admin_system,
         alerts::alert_rules_list, alerts::alert_rules_update, alerts::alerts_list,
         alerts::notifications_list, alerts::notifications_read, alerts::notifications_read_all,
+        notifications::preferences_get, notifications::preferences_update,
+        notifications::broadcasts_create,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -65,7 +68,7 @@ use utoipa::{
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
         (name = "admin", description = "The running instance and its users, for admins"),
         (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
-        (name = "notifications", description = "The caller's in-portal notifications"),
+        (name = "notifications", description = "The caller's in-portal notifications and which channels (in-app, email, webhook) each event type reaches"),
     )
 )]
 pub struct ApiDoc;
@@ -197,6 +200,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/alerts", get(alerts::alerts_list))
         .route("/api/v1/notifications", get(alerts::notifications_list))
+        .route(
+            "/api/v1/notification-preferences",
+            get(notifications::preferences_get).put(notifications::preferences_update),
+        )
+        .route(
+            "/api/v1/admin/broadcasts",
+            post(notifications::broadcasts_create),
+        )
         .route(
             "/api/v1/notifications/read-all",
             post(alerts::notifications_read_all),

@@ -8,6 +8,7 @@ pub mod format;
 pub mod islands;
 pub mod layout;
 pub mod limit_types;
+pub mod notification_types;
 pub mod pages;
 pub mod policy_types;
 #[cfg(feature = "ssr")]

@@ -11,6 +11,7 @@ pub mod email_tokens;
 pub mod key_allowance;
 pub mod keys;
 pub mod mail_outbox;
+pub mod notification_prefs;
 pub mod notifications;
 pub mod rate_limit_policies;
 pub mod rollup_breakdown;

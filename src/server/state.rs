@@ -39,6 +39,8 @@ pub struct AppState {
     /// Turns true when the server starts to stop: long-lived responses (live updates) end
     /// then, or graceful shutdown would wait for them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Tells the notification bells' live streams that a user's notifications changed.
+    pub notifications: Arc<super::notifications_live::NotificationHub>,
 }
 
 impl AppState {
