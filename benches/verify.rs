@@ -24,7 +24,8 @@ fn main() {
         let cache = KeyCache::default();
         let traffic = keyport::domain::traffic::table::TrafficTable::default();
         let policies = keyport::domain::policies::set::PolicyRegistry::default();
-        let ctx = keyport::domain::keys::KeyContext { db: &db, crypto: &crypto, cache: &cache, traffic: &traffic, policies: &policies };
+        let jobs_wake = tokio::sync::Notify::new();
+        let ctx = keyport::domain::keys::KeyContext { db: &db, crypto: &crypto, cache: &cache, traffic: &traffic, policies: &policies, jobs_wake: &jobs_wake };
         let requests: Vec<VerifyRequest> = (0..KEYS)
             .map(|i| {
                 let key = material::generate("kp");

@@ -71,6 +71,29 @@ pub struct Config {
     /// KEYPORT_REQUIRE_VERIFIED_EMAIL: accounts whose address is not confirmed cannot create
     /// keys (403 EMAIL_NOT_VERIFIED). Off by default.
     pub require_verified_email: bool,
+    /// KEYPORT_RUN_JOBS: whether this instance runs the durable job queue (notices, webhook
+    /// deliveries, scans). On by default; any number of instances may run it.
+    pub run_jobs: bool,
+}
+
+/// A true/false setting (`true|1|yes|on`, `false|0|no|off`, any case); `default` when unset.
+fn flag(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None => Ok(default),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "expected true or false".into(),
+        }),
+    }
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Keyport <keyport@localhost>";
@@ -175,19 +198,8 @@ impl Config {
                     .into(),
             });
         }
-        let require_verified_email = match lookup("KEYPORT_REQUIRE_VERIFIED_EMAIL")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("false" | "0" | "no" | "off") => false,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    name: "KEYPORT_REQUIRE_VERIFIED_EMAIL",
-                    reason: "expected true or false".into(),
-                });
-            }
-        };
+        let require_verified_email = flag(&lookup, "KEYPORT_REQUIRE_VERIFIED_EMAIL", false)?;
+        let run_jobs = flag(&lookup, "KEYPORT_RUN_JOBS", true)?;
         Ok(Self {
             addr,
             database_url,
@@ -209,6 +221,7 @@ impl Config {
             smtp_url,
             mail_from,
             require_verified_email,
+            run_jobs,
         })
     }
 
@@ -465,6 +478,13 @@ mod tests {
             assert_eq!(c.require_verified_email, want, "{text}");
         }
         assert!(config(&[("KEYPORT_REQUIRE_VERIFIED_EMAIL", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn the_job_runner_is_on_unless_turned_off() {
+        assert!(config(&[]).unwrap().run_jobs);
+        assert!(!config(&[("KEYPORT_RUN_JOBS", "false")]).unwrap().run_jobs);
+        assert!(config(&[("KEYPORT_RUN_JOBS", "later")]).is_err());
     }
 
     #[test]

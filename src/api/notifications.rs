@@ -68,7 +68,7 @@ pub async fn preferences_update(
 #[utoipa::path(post, path = "/api/v1/admin/broadcasts", tag = "admin", security(("bearer" = [])),
     request_body = BroadcastInput,
     responses(
-        (status = 201, description = "Delivered as in-app notifications (and mail to who opted in)", body = BroadcastResult),
+        (status = 202, description = "Accepted: the broadcast event's dispatch job delivers it within moments as in-app notifications (and mail to those who opted in)", body = BroadcastResult),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -90,5 +90,5 @@ pub async fn broadcasts_create(
     }
     let ApiJson(input) = input?;
     let result = broadcasts::send(&state, &actor, &input, OffsetDateTime::now_utc()).await?;
-    Ok((StatusCode::CREATED, Json(result)))
+    Ok((StatusCode::ACCEPTED, Json(result)))
 }

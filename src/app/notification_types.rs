@@ -235,14 +235,12 @@ pub struct BroadcastInput {
     pub role: Option<String>,
 }
 
-/// What a broadcast reached.
+/// A broadcast accepted for delivery (by the `event.dispatch` job, within moments).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BroadcastResult {
-    /// Users it was meant for (active accounts of the role, or all).
+    /// The `broadcast` event that carries it.
+    pub event_id: i64,
+    /// Users it is meant for (of the role, or all), as of now.
     pub recipients: i64,
-    /// In-app notifications created (users who turned that channel off get none).
-    pub notified: i64,
-    /// Mails queued (users who opted in to broadcast mail).
-    pub mailed: i64,
 }

@@ -248,6 +248,11 @@ pub async fn rotate(
             tx.rollback().await?;
             return Ok(None);
         }
+        // The rotation's event names the successor, known only now.
+        let mut audit = audit.clone();
+        if let Some(data) = audit.event.as_mut().and_then(|e| e.data.as_object_mut()) {
+            data.insert("rotated_to_id".into(), serde_json::json!(new_id));
+        }
         write_audit!(tx, audit, "api_key", old_id)?;
         tx.commit().await?;
         Ok(Some(new_id))

@@ -86,22 +86,12 @@ pub async fn save(
     })
 }
 
-/// Users (of `role`, or all) with their address and name: a broadcast's audience.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct Audience {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-}
-
-pub async fn audience(db: &Db, role: Option<&str>) -> Result<Vec<Audience>, sqlx::Error> {
+/// How many users a broadcast to `role` (or to all) reaches.
+pub async fn count_audience(db: &Db, role: Option<&str>) -> Result<i64, sqlx::Error> {
     with_pool!(db, |pool| {
-        sqlx::query_as::<_, Audience>(
-            "SELECT id, email, name FROM users
-             WHERE $1 IS NULL OR role = $1 ORDER BY id",
-        )
-        .bind(role)
-        .fetch_all(pool)
-        .await
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE $1 IS NULL OR role = $1")
+            .bind(role)
+            .fetch_one(pool)
+            .await
     })
 }

@@ -1,6 +1,7 @@
 //! In-portal notifications: a user's list, unread count, and marking read.
 
 use super::audit::{AuditEntry, write_audit};
+use super::events::{NewEvent, write_event};
 use super::{Db, with_pool};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -67,45 +68,19 @@ pub async fn list(
     .await)
 }
 
-/// A notification to store.
-pub struct NewNotification<'a> {
-    pub kind: &'a str,
-    pub title: &'a str,
-    pub body: &'a str,
-    pub link: &'a str,
-    pub now_ms: i64,
-}
-
-/// Stores `n` for each of `user_ids`, with the audit record of what caused it (about
-/// `target_type`), in one transaction (all or none); returns the ids.
-pub async fn insert_for(
+/// Records an admin's broadcast: the `broadcast` event (and its dispatch job, which
+/// delivers it) with the audit record about it, in one transaction. Returns the event's id.
+pub async fn record_broadcast(
     db: &Db,
-    user_ids: &[i64],
-    n: &NewNotification<'_>,
-    audit: Option<(&AuditEntry<'_>, &str)>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    const SQL: &str = "INSERT INTO notifications (user_id, kind, title, body, link, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    event: &NewEvent,
+    audit: &AuditEntry<'_>,
+) -> Result<i64, sqlx::Error> {
     with_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        let mut ids = Vec::with_capacity(user_ids.len());
-        for user_id in user_ids {
-            let id = sqlx::query_scalar::<_, i64>(SQL)
-                .bind(user_id)
-                .bind(n.kind)
-                .bind(n.title)
-                .bind(n.body)
-                .bind(n.link)
-                .bind(n.now_ms)
-                .fetch_one(&mut *tx)
-                .await?;
-            ids.push(id);
-        }
-        if let Some((entry, target_type)) = audit {
-            write_audit!(tx, entry, target_type, None::<i64>)?;
-        }
+        let id = write_event!(tx, event, None, audit.now_ms).await?;
+        write_audit!(tx, audit, "event", id)?;
         tx.commit().await?;
-        Ok(ids)
+        Ok(id)
     }
     .await)
 }

@@ -1,22 +1,16 @@
-//! Admin broadcasts: a message from the admins to everyone, or to everyone of one role, as an
-//! in-app notification (and a mail to those who opted in to broadcast mail).
-//!
-//! Delivery is [`deliver`], one recipient list at a time; when events land (the `broadcast`
-//! event through `crate::domain::events::emit`), the admin's request only emits the event and
-//! the event dispatch calls the same per-user path, so this stays the one place that knows
-//! what a broadcast looks like.
+//! Admin broadcasts: a message from the admins to everyone, or to everyone of one role. The
+//! request records a `broadcast` event; the event dispatch (`crate::domain::events::dispatch`)
+//! delivers it as an in-app notification, and a mail to those who opted in to announcement
+//! mail, durably and at most once per user.
 
 use crate::app::notification_types::{BroadcastInput, BroadcastResult};
 use crate::app::types::Role;
-use crate::db::{self, audit::AuditEntry, notifications::NewNotification};
+use crate::db::{self, audit::AuditEntry};
+use crate::domain::events::{NewEvent, kinds};
 use crate::domain::keys::Actor;
-use crate::domain::notification_prefs::channels_for;
 use crate::domain::{Timestamp, db_failure, to_millis};
 use crate::error::{AppError, AppResult, ErrorCode, Validator};
-use crate::mail::events::{EventMail, mail_event};
 use crate::server::state::AppState;
-
-pub const KIND: &str = "broadcast";
 pub const MAX_TITLE_CHARS: usize = 120;
 pub const MAX_BODY_CHARS: usize = 2000;
 pub const MAX_LINK_CHARS: usize = 500;
@@ -109,7 +103,9 @@ fn require_admin(actor: &Actor) -> AppResult<()> {
     }
 }
 
-/// Sends `input` from `actor` (an admin) to its audience now.
+/// Sends `input` from `actor` (an admin): records the `broadcast` event with its audit
+/// record; the event's dispatch job delivers it to every recipient on the channels each chose
+/// (in-app, email), durably and at most once per user.
 pub async fn send(
     state: &AppState,
     actor: &Actor,
@@ -118,124 +114,40 @@ pub async fn send(
 ) -> AppResult<BroadcastResult> {
     require_admin(actor)?;
     let b = validate(input)?;
-    let audience = db::notification_prefs::audience(&state.db, b.role.map(Role::as_str))
+    let role = b.role.map(Role::as_str);
+    let recipients = db::notification_prefs::count_audience(&state.db, role)
         .await
         .map_err(db_failure)?;
-    let ids: Vec<i64> = audience.iter().map(|u| u.id).collect();
-    let new_values = serde_json::json!({
-        "title": b.title, "link": b.link, "role": b.role.map(Role::as_str),
-        "recipients": ids.len(),
-    })
-    .to_string();
+    let data = serde_json::json!({
+        "title": b.title, "body": b.body, "link": b.link, "role": role,
+    });
+    let event = NewEvent {
+        kind: kinds::BROADCAST,
+        user_id: None,
+        org_id: None,
+        subject_type: "broadcast",
+        subject_id: None,
+        data: data.clone(),
+    };
     let audit = AuditEntry {
         actor_user_id: Some(actor.user.id.0),
         action: "broadcast.sent",
         old_values: None,
-        new_values: Some(new_values),
+        new_values: Some(data.to_string()),
         ip: &actor.client.ip,
         user_agent: &actor.client.user_agent,
         now_ms: to_millis(now),
+        event: None,
     };
-    deliver(state, &b, &ids, Some(&audit), None, now).await
-}
-
-/// Delivers `b` to `user_ids` on the channels each chose for broadcasts: the in-app
-/// notifications (with `audit`, when given) in one transaction, then the mails. `event_id`
-/// (once broadcasts are events) makes the mails idempotent per (event, user).
-pub async fn deliver(
-    state: &AppState,
-    b: &Broadcast,
-    user_ids: &[i64],
-    audit: Option<&AuditEntry<'_>>,
-    event_id: Option<i64>,
-    now: Timestamp,
-) -> AppResult<BroadcastResult> {
-    let mut in_app = Vec::new();
-    let mut email = Vec::new();
-    for &id in user_ids {
-        let channels = channels_for(&state.db, id, KIND).await?;
-        if channels.in_app {
-            in_app.push(id);
-        }
-        if channels.email {
-            email.push(id);
-        }
-    }
-    let notification = NewNotification {
-        kind: KIND,
-        title: &b.title,
-        body: &b.body,
-        link: &b.link,
-        now_ms: to_millis(now),
-    };
-    db::notifications::insert_for(
-        &state.db,
-        &in_app,
-        &notification,
-        audit.map(|a| (a, "broadcast")),
-    )
-    .await
-    .map_err(db_failure)?;
-    for &id in &in_app {
-        state.notifications.changed(id);
-    }
-    let mut mailed = 0;
-    for &id in &email {
-        let result = match event_id {
-            Some(event_id) => {
-                let mail = EventMail {
-                    event_id,
-                    kind: KIND,
-                    title: &b.title,
-                    body: &b.body,
-                    link: &b.link,
-                };
-                mail_event(state, id, &mail, now).await
-            }
-            None => mail_once_unkeyed(state, id, b, now).await,
-        };
-        // One address the outbox refuses never stops the others (nor the notifications).
-        match result {
-            Ok(()) => mailed += 1,
-            Err(e) => tracing::warn!(user_id = id, error = %e, "queueing a broadcast mail failed"),
-        }
-    }
+    let event_id = db::notifications::record_broadcast(&state.db, &event, &audit)
+        .await
+        .map_err(db_failure)?;
+    state.wake_jobs();
+    tracing::info!(event_id, recipients, role, "broadcast queued");
     Ok(BroadcastResult {
-        recipients: i64::try_from(user_ids.len()).unwrap_or(i64::MAX),
-        notified: i64::try_from(in_app.len()).unwrap_or(i64::MAX),
-        mailed,
+        event_id,
+        recipients,
     })
-}
-
-/// A broadcast's mail before broadcasts are events: sent by the admin's own request, which
-/// runs once, so no dedupe key is needed.
-async fn mail_once_unkeyed(
-    state: &AppState,
-    user_id: i64,
-    b: &Broadcast,
-    now: Timestamp,
-) -> AppResult<()> {
-    let Some(user) = db::users::find(&state.db, crate::app::types::UserId(user_id))
-        .await
-        .map_err(db_failure)?
-    else {
-        return Ok(());
-    };
-    let to = crate::mail::Recipient {
-        email: user.email,
-        name: user.name,
-    };
-    let mail = crate::mail::Mail::Event(crate::mail::EventNotice {
-        kind: KIND.into(),
-        title: b.title.clone(),
-        body: b.body.clone(),
-        link: b.link.clone(),
-    });
-    state
-        .mailer
-        .send(&state.db, &to, Some(user_id), &mail, now)
-        .await
-        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub mod crypto;
 pub mod demo;
 pub mod devices;
 pub mod email_verification;
+pub mod events;
+pub mod expiry;
 pub mod keys;
 pub mod notification_prefs;
 pub mod notifications;

@@ -1,4 +1,9 @@
-//! Background jobs: tokio tasks that stop cleanly with the server.
+//! Background work: tokio tasks that stop cleanly with the server, and the durable job queue
+//! (`queue`, `runner`, `handlers`) for work that must survive restarts.
+
+pub mod handlers;
+pub mod queue;
+pub mod runner;
 
 use crate::server::state::AppState;
 use std::time::Duration;
@@ -21,15 +26,18 @@ impl Jobs {
 
 pub fn spawn(state: AppState) -> Jobs {
     let (stop, stopped) = watch::channel(false);
-    let handles = vec![
+    let mut handles = vec![
         tokio::spawn(sweeper(state.clone(), stopped.clone())),
         tokio::spawn(traffic_evictor(state.clone(), stopped.clone())),
         tokio::spawn(policy_refresher(state.clone(), stopped.clone())),
         tokio::spawn(system_sampler(state.clone(), stopped.clone())),
         tokio::spawn(alert_evaluator(state.clone(), stopped.clone())),
         tokio::spawn(mail_sender(state.clone(), stopped.clone())),
-        tokio::spawn(last_used_writer(state, stopped)),
+        tokio::spawn(last_used_writer(state.clone(), stopped.clone())),
     ];
+    if state.config.run_jobs {
+        handles.push(tokio::spawn(runner::background(state, stopped)));
+    }
     Jobs { stop, handles }
 }
 
@@ -148,9 +156,8 @@ async fn policy_refresher(state: AppState, mut stopped: watch::Receiver<bool>) {
 
 /// Once an hour: removes expired browser sessions, REST sessions that ended over 30 days ago,
 /// sign-in attempts older than 90 days, mail finished over 30 days ago, mailed links a day
-/// past their end, usage events and minute rollups past their
-/// retention, so these
-/// tables stay small.
+/// past their end, finished jobs (done: 7 days, given up: 30), events older than 90 days,
+/// usage events and minute rollups past their retention, so these tables stay small.
 async fn sweeper(state: AppState, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -242,6 +249,14 @@ pub async fn sweep(db: &crate::db::Db, now_ms: i64) -> bool {
         (
             "mailed links and their requests",
             email_tokens::delete_before(db, now_ms - DAY_MS).await,
+        ),
+        (
+            "jobs done over 7 days or given up over 30 days ago",
+            crate::db::jobs::delete_finished(db, now_ms - 7 * DAY_MS, now_ms - 30 * DAY_MS).await,
+        ),
+        (
+            "events over 90 days old",
+            crate::db::events::delete_before(db, now_ms - 90 * DAY_MS).await,
         ),
     ];
     let mut ok = true;

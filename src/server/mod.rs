@@ -141,7 +141,22 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(metrics::Metrics::default()),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         notifications: Arc::new(notifications_live::NotificationHub::default()),
+        instance_id: instance_id().into(),
+        jobs_wake: Arc::new(tokio::sync::Notify::new()),
     })
+}
+
+/// `host-pid-random`: unique among the instances sharing a database, and readable in the
+/// admin's job view (who holds a job).
+fn instance_id() -> String {
+    use rand::Rng;
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "keyport".into());
+    let random: u32 = rand::thread_rng().r#gen();
+    format!("{host}-{}-{random:08x}", std::process::id())
 }
 
 /// The portal's routes, listed once per process. Leptos lists them by rendering the app with

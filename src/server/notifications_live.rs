@@ -71,13 +71,6 @@ impl NotificationHub {
     }
 }
 
-impl AppState {
-    /// Shorthand for `self.notifications.changed(user_id)`.
-    pub fn notifications_changed(&self, user_id: i64) {
-        self.notifications.changed(user_id);
-    }
-}
-
 /// An `unread` event's data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Unread {

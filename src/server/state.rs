@@ -41,6 +41,11 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Tells the notification bells' live streams that a user's notifications changed.
     pub notifications: Arc<super::notifications_live::NotificationHub>,
+    /// This process among the instances sharing the database (host, pid and a random part):
+    /// the owner of the jobs it claims.
+    pub instance_id: Arc<str>,
+    /// Wakes the job runner when work was queued here, so it need not wait for its poll.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -52,7 +57,19 @@ impl AppState {
             cache: &self.key_cache,
             traffic: &self.traffic,
             policies: &self.policies,
+            jobs_wake: &self.jobs_wake,
         }
+    }
+
+    /// Tells the job runner that jobs were queued.
+    pub fn wake_jobs(&self) {
+        self.jobs_wake.notify_one();
+    }
+
+    /// `user_id`'s notifications changed: that user's notification bells update themselves
+    /// (`GET /notifications/live`). Same as `self.notifications.changed(user_id)`.
+    pub fn notifications_changed(&self, user_id: i64) {
+        self.notifications.changed(user_id);
     }
 
     /// The services rate-limit policy operations need, borrowed from the state.

@@ -294,6 +294,7 @@ async fn two_instances_on_one_database_never_double_spend() {
         cache: &cache,
         traffic: &traffic,
         policies: &s.policies,
+        jobs_wake: &s.jobs_wake,
     };
     let mine = s.key_ctx();
     let req = VerifyRequest {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn BroadcastForm(
-    /// How many users the last broadcast notified (`?broadcast=N` after sending).
+    /// How many users the last broadcast is for (`?broadcast=N` after sending).
     sent: Option<i64>,
 ) -> impl IntoView {
     let send = ServerAction::<SendBroadcast>::new();
@@ -18,8 +18,8 @@ pub fn BroadcastForm(
             <p class="muted">"Tell everyone, or everyone of one role, about maintenance, changes or news. It arrives as a notification, and by mail to those who chose announcement mail."</p>
             {sent.map(|n| view! {
                 <div class="alert alert-success" role="status">{match n {
-                    1 => "Broadcast sent: 1 user notified.".to_string(),
-                    n => format!("Broadcast sent: {n} users notified."),
+                    1 => "Broadcast sent to 1 user: it arrives within moments.".to_string(),
+                    n => format!("Broadcast sent to {n} users: it arrives within moments."),
                 }}</div>
             })}
             <FormError error=action_error(send.value().get_untracked())/>

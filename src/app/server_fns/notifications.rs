@@ -144,7 +144,7 @@ pub async fn send_broadcast(
         role,
     };
     let sent = crate::domain::broadcasts::send(&state, &actor, &input, ctx::now()).await?;
-    super::redirect(&format!("/admin?broadcast={}", sent.notified));
+    super::redirect(&format!("/admin?broadcast={}", sent.recipients));
     Ok(())
 }
 

@@ -210,6 +210,7 @@ async fn demo_apis(db: &Db, admin: i64, now_ms: i64) -> AppResult<Vec<i64>> {
             ip: "",
             user_agent: "keyport seed-demo",
             now_ms,
+            event: None,
         };
         ids.push(
             db::apis::insert(db, &row, &audit)

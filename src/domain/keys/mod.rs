@@ -2,6 +2,7 @@
 //! audited and reflected in the verification cache before it is reported done.
 
 pub mod cache;
+mod events;
 mod inputs;
 mod list;
 pub mod material;
@@ -45,6 +46,7 @@ impl Actor {
             ip: &self.client.ip,
             user_agent: &self.client.user_agent,
             now_ms,
+            event: None,
         }
     }
 
@@ -69,6 +71,8 @@ pub struct KeyContext<'a> {
     pub traffic: &'a crate::domain::traffic::table::TrafficTable,
     /// Rate-limit policies in force, and their buckets.
     pub policies: &'a crate::domain::policies::set::PolicyRegistry,
+    /// Wakes the job runner after a change queued an event.
+    pub jobs_wake: &'a tokio::sync::Notify,
 }
 
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;
@@ -260,7 +264,9 @@ fn audit<'a>(
     new: Option<&KeyRow>,
     now_ms: i64,
 ) -> db::audit::AuditEntry<'a> {
-    actor.audit_entry(action, old.map(audit_values), new.map(audit_values), now_ms)
+    let mut entry = actor.audit_entry(action, old.map(audit_values), new.map(audit_values), now_ms);
+    entry.event = new.or(old).and_then(|row| events::event_of(action, row));
+    entry
 }
 
 fn not_supported(field: &str, what: &str) -> FieldError {
@@ -400,6 +406,7 @@ pub async fn create_key(
     .await
     .map_err(db_failure)?;
     forget(ctx.cache, &row.key_hash);
+    events::after_change(ctx, None, &row, now).await;
     tracing::info!(key_id = row.id, owner_user_id = owner, "key created");
     Ok(IssuedKey {
         api_key: view(&row, ctx, now_ms),
@@ -483,6 +490,7 @@ async fn save_counters(
         return Err(AppError::not_found("Key"));
     }
     forget(ctx.cache, &row.key_hash);
+    events::after_change(ctx, Some(old), row, from_millis(now_ms)).await;
     Ok(())
 }
 
@@ -662,6 +670,7 @@ pub async fn rotate_key(
     new.id = new_id;
     forget(ctx.cache, &old.key_hash);
     forget(ctx.cache, &new.key_hash);
+    events::after_change(ctx, None, &new, now).await;
     tracing::info!(
         key_id = old.id,
         new_key_id = new_id,
