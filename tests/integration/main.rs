@@ -16,6 +16,8 @@ mod harness;
 mod mail;
 mod mail_notices;
 mod metrics;
+mod notification_center;
+mod notification_prefs;
 mod ops;
 mod password_reset;
 mod policies;
