@@ -421,3 +421,34 @@ async fn the_list_filters_by_event_type() {
         "an unknown filter is ignored"
     );
 }
+
+#[tokio::test]
+async fn account_security_changes_are_notified_in_the_portal() {
+    let smtp = SmtpServer::start().await;
+    let server = server(&smtp).await;
+    let api = server.api();
+    api.register("yan@example.com", PASSWORD, "Yan").await;
+    let (token, _) = api.login("yan@example.com", PASSWORD).await;
+    let res = api
+        .post_auth(
+            "/api/v1/users/me/password",
+            &token,
+            json!({"current_password": PASSWORD, "new_password": "yan's second password"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    run_jobs(&server).await;
+    let (token, _) = api.login("yan@example.com", "yan's second password").await;
+    let got = notifications(&api, &token, "?kind=security.*").await;
+    assert_eq!(got["total"], 1, "{got}");
+    assert_eq!(got["items"][0]["kind"], "security.password_changed");
+    assert_eq!(got["items"][0]["title"], "Your password was changed");
+    // Mailed once, by the account code (the dispatch does not mail it again).
+    smtp.wait_for(1).await;
+    let run =
+        keyport::mail::outbox::deliver_due(&server.state.db, &server.state.mailer, now_ms() + 1)
+            .await
+            .unwrap();
+    assert_eq!(run.sent, 0, "{run:?}");
+    assert_eq!(smtp.messages().len(), 1);
+}
