@@ -83,7 +83,7 @@ pub async fn alerts_list(
     responses(
         (status = 200, description = "The caller's notifications, newest first, with the unread count", body = NotificationPage),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 422, description = "Invalid paging", body = ErrorBody),
+        (status = 422, description = "Invalid paging, or a kind that is no event type", body = ErrorBody),
     ))]
 pub async fn notifications_list(
     State(state): State<AppState>,
@@ -111,6 +111,7 @@ pub async fn notifications_read(
 ) -> Result<StatusCode, AppError> {
     let actor = account(caller, client)?;
     notifications::mark_read(&state.db, &actor, id, OffsetDateTime::now_utc()).await?;
+    state.notifications.changed(actor.user.id.0);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,5 +127,6 @@ pub async fn notifications_read_all(
 ) -> Result<StatusCode, AppError> {
     let actor = account(caller, client)?;
     notifications::mark_all_read(&state.db, &actor, OffsetDateTime::now_utc()).await?;
+    state.notifications.changed(actor.user.id.0);
     Ok(StatusCode::NO_CONTENT)
 }

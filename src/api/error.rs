@@ -118,7 +118,8 @@ pub async fn envelope(req: Request, next: Next) -> Response {
         || path.starts_with("/api/")
         || path == "/metrics"
         || path == "/usage/live"
-        || path == "/admin/system/live")
+        || path == "/admin/system/live"
+        || path == "/notifications/live")
     {
         return next.run(req).await;
     }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod jobs;
 pub mod keys;
 pub mod lifecycle;
+pub mod notifications;
 pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
@@ -60,6 +61,8 @@ use utoipa::{
         webhooks::webhooks_update, webhooks::webhooks_delete, webhooks::webhooks_secret,
         webhooks::webhooks_rotate_secret, webhooks::webhooks_test, webhooks::webhooks_deliveries,
         webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
+        notifications::preferences_get, notifications::preferences_update,
+        notifications::broadcasts_create,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -76,7 +79,7 @@ use utoipa::{
         (name = "gateway", description = "Calls to mounted APIs, checked like verification and forwarded upstream"),
         (name = "admin", description = "The running instance and its users, for admins"),
         (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
-        (name = "notifications", description = "The caller's in-portal notifications"),
+        (name = "notifications", description = "The caller's in-portal notifications and which channels (in-app, email, webhook) each event type reaches"),
         (name = "webhooks", description = "The caller's webhook endpoints: signed deliveries (Standard Webhooks), retries, the delivery log"),
     )
 )]
@@ -228,6 +231,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/alerts", get(alerts::alerts_list))
         .route("/api/v1/notifications", get(alerts::notifications_list))
+        .route(
+            "/api/v1/notification-preferences",
+            get(notifications::preferences_get).put(notifications::preferences_update),
+        )
+        .route(
+            "/api/v1/admin/broadcasts",
+            post(notifications::broadcasts_create),
+        )
         .route(
             "/api/v1/notifications/read-all",
             post(alerts::notifications_read_all),

@@ -128,7 +128,7 @@ pub struct AlertPage {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
-    /// E.g. `alert.error_rate`.
+    /// The event type, e.g. `key.expiring` or `alert.triggered` (see the preferences catalog).
     pub kind: String,
     pub title: String,
     pub body: String,

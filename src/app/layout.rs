@@ -1,5 +1,6 @@
 //! The frame around signed-in pages: top bar, navigation, account menu, footer.
 
+use super::islands::bell::NotificationBell;
 use super::server_fns::auth::Logout;
 use super::server_fns::email_verification::ResendVerification;
 use super::server_fns::notifications::unread_notifications;
@@ -16,33 +17,17 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     }
 }
 
-/// "Notifications" with the signed-in user's unread count, as of this page load (a badge, and
-/// "Notifications, 3 unread" to screen readers).
+/// "Notifications" with the signed-in user's unread count as of this page load (a badge, and
+/// "Notifications, 3 unread" to screen readers), kept current by the bell island.
 #[component]
 fn NotificationsLink() -> impl IntoView {
     let path = use_location().pathname.get_untracked();
     let current = path == "/notifications";
     let unread = Resource::new(|| (), |_| unread_notifications());
-    let link = move |n: i64| {
-        let label = (n > 0).then(|| format!("Notifications, {n} unread"));
-        let badge = (n > 0).then(|| {
-            let shown = if n > 99 {
-                "99+".to_string()
-            } else {
-                n.to_string()
-            };
-            view! { <span class="badge badge-blue nav-count" aria-hidden="true">{shown}</span> }
-        });
-        view! {
-            <a href="/notifications" aria-current=current.then_some("page") aria-label=label>
-                "Notifications"{badge}
-            </a>
-        }
-    };
     view! {
         <li>
-            <Suspense fallback=move || link(0)>
-                {move || unread.get().map(|n| link(n.unwrap_or(0)))}
+            <Suspense fallback=move || view! { <NotificationBell unread=0 current=current/> }>
+                {move || unread.get().map(|n| view! { <NotificationBell unread=n.unwrap_or(0) current=current/> })}
             </Suspense>
         </li>
     }
@@ -105,6 +90,7 @@ fn AccountMenu(user: User) -> impl IntoView {
                     </div>
                     <a class="menu-item" href="/account">"Account settings"</a>
                     <a class="menu-item" href="/account/sessions">"Sessions"</a>
+                    <a class="menu-item" href="/account/notifications">"Notification preferences"</a>
                     <ActionForm action=logout>
                         <button type="submit" class="menu-item">"Sign out"</button>
                     </ActionForm>

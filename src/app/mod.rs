@@ -10,6 +10,7 @@ pub mod job_types;
 pub mod layout;
 pub mod lifecycle_types;
 pub mod limit_types;
+pub mod notification_types;
 pub mod pages;
 pub mod policy_types;
 #[cfg(feature = "ssr")]
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/two-factor") view=pages::two_factor::TwoFactorPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/sessions") view=pages::sessions::SessionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/notifications") view=pages::notification_prefs::NotificationPrefsPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>

@@ -196,7 +196,8 @@ pub async fn raise(db: &Db, a: &NewAlert<'_>) -> Result<Option<i64>, sqlx::Error
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(user_id)
-            .bind(format!("alert.{}", a.kind))
+            // One event type for every rule (the notification filter's `alert.triggered`).
+            .bind("alert.triggered")
             .bind(a.title)
             .bind(a.body)
             .bind(a.link)

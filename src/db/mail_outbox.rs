@@ -11,14 +11,18 @@ pub struct NewMail<'a> {
     pub subject: &'a str,
     pub body_sealed: &'a str,
     pub now_ms: i64,
+    /// At most one message per key is ever queued (None: no such limit).
+    pub dedupe_key: Option<&'a str>,
 }
 
-/// Queues a message, due at once; returns its id.
-pub async fn insert(db: &Db, new: &NewMail<'_>) -> Result<i64, sqlx::Error> {
+/// Queues a message, due at once; returns its id, or `None` when a message with the same
+/// dedupe key was queued before (nothing is queued then).
+pub async fn insert(db: &Db, new: &NewMail<'_>) -> Result<Option<i64>, sqlx::Error> {
     const SQL: &str =
         "INSERT INTO mail_outbox (kind, user_id, recipient, recipient_name, subject, body_sealed,
-                                               created_at, next_attempt_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+                                               created_at, next_attempt_at, dedupe_key)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+                       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
     with_pool!(db, |pool| {
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(new.kind)
@@ -28,7 +32,8 @@ pub async fn insert(db: &Db, new: &NewMail<'_>) -> Result<i64, sqlx::Error> {
             .bind(new.subject)
             .bind(new.body_sealed)
             .bind(new.now_ms)
-            .fetch_one(pool)
+            .bind(new.dedupe_key)
+            .fetch_optional(pool)
             .await
     })
 }

@@ -16,6 +16,7 @@ pub mod key_templates;
 pub mod keys;
 pub mod lifecycle;
 pub mod mail_outbox;
+pub mod notification_prefs;
 pub mod notifications;
 pub mod rate_limit_policies;
 pub mod rollup_breakdown;

@@ -1,5 +1,7 @@
 //! In-portal notifications: a user's list, unread count, and marking read.
 
+use super::audit::{AuditEntry, write_audit};
+use super::events::{NewEvent, write_event};
 use super::{Db, with_pool};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -13,35 +15,72 @@ pub struct NotificationRow {
     pub read_at: Option<i64>,
 }
 
-/// A page of `user_id`'s notifications (only unread ones if asked), newest first, and how
-/// many match.
+/// Which of a user's notifications a list shows.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter<'a> {
+    pub unread_only: bool,
+    /// Only this kind ('' for any).
+    pub kind: &'a str,
+    /// Only kinds starting with this ('' for any; a catalog family such as `security.`, so
+    /// it holds no LIKE wildcards).
+    pub kind_prefix: &'a str,
+}
+
+/// A page of `user_id`'s notifications matching `filter`, newest first, and how many match.
 pub async fn list(
     db: &Db,
     user_id: i64,
-    unread_only: bool,
+    filter: &ListFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<NotificationRow>, i64), sqlx::Error> {
-    let filter = "WHERE user_id = $1 AND ($2 = FALSE OR read_at IS NULL)";
+    let filter_sql = "WHERE user_id = $1 AND ($2 = FALSE OR read_at IS NULL) \
+                      AND ($3 = '' OR kind = $3) AND ($4 = '' OR kind LIKE $4)";
     let list_sql = format!(
-        "SELECT id, kind, title, body, link, created_at, read_at FROM notifications {filter} \
-         ORDER BY id DESC LIMIT $3 OFFSET $4"
+        "SELECT id, kind, title, body, link, created_at, read_at FROM notifications {filter_sql} \
+         ORDER BY id DESC LIMIT $5 OFFSET $6"
     );
-    let count_sql = format!("SELECT COUNT(*) FROM notifications {filter}");
+    let count_sql = format!("SELECT COUNT(*) FROM notifications {filter_sql}");
+    let prefix = if filter.kind_prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}%", filter.kind_prefix)
+    };
     with_pool!(db, |pool| async {
         let rows = sqlx::query_as::<_, NotificationRow>(&list_sql)
             .bind(user_id)
-            .bind(unread_only)
+            .bind(filter.unread_only)
+            .bind(filter.kind)
+            .bind(&prefix)
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
             .await?;
         let total = sqlx::query_scalar::<_, i64>(&count_sql)
             .bind(user_id)
-            .bind(unread_only)
+            .bind(filter.unread_only)
+            .bind(filter.kind)
+            .bind(&prefix)
             .fetch_one(pool)
             .await?;
         Ok((rows, total))
+    }
+    .await)
+}
+
+/// Records an admin's broadcast: the `broadcast` event (and its dispatch job, which
+/// delivers it) with the audit record about it, in one transaction. Returns the event's id.
+pub async fn record_broadcast(
+    db: &Db,
+    event: &NewEvent,
+    audit: &AuditEntry<'_>,
+) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let id = write_event!(tx, event, None, audit.now_ms).await?;
+        write_audit!(tx, audit, "event", id)?;
+        tx.commit().await?;
+        Ok(id)
     }
     .await)
 }

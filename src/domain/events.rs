@@ -207,23 +207,54 @@ pub async fn dispatch(state: &AppState, event_id: i64, now: Timestamp) -> AppRes
     let now_ms = to_millis(now);
     let described = describe(&event, now_ms);
     for user_id in recipients(&state.db, &event).await? {
-        let fresh = db::events::insert_notification(
-            &state.db,
-            &db::events::EventNotification {
+        // Each recipient's own choice per channel (crate::domain::notification_prefs).
+        let channels =
+            crate::domain::notification_prefs::channels_for(&state.db, user_id, &event.kind)
+                .await?;
+        if channels.in_app {
+            let fresh = db::events::insert_notification(
+                &state.db,
+                &db::events::EventNotification {
+                    event_id: event.id,
+                    user_id,
+                    kind: &event.kind,
+                    title: &described.title,
+                    body: &described.body,
+                    link: &described.link,
+                    // When it happened, not when the notice was written.
+                    now_ms: event.created_at,
+                },
+            )
+            .await
+            .map_err(db_failure)?;
+            if fresh {
+                state.notifications_changed(user_id);
+            }
+        }
+        if channels.email {
+            let mail = crate::mail::events::EventMail {
                 event_id: event.id,
-                user_id,
                 kind: &event.kind,
                 title: &described.title,
                 body: &described.body,
                 link: &described.link,
-                // When it happened, not when the notice was written.
-                now_ms: event.created_at,
-            },
-        )
-        .await
-        .map_err(db_failure)?;
-        if fresh {
-            state.notifications_changed(user_id);
+            };
+            crate::mail::events::mail_event(state, user_id, &mail, now).await?;
+        }
+        // The owner's webhook endpoints subscribed to this type (broadcasts stay in the
+        // portal and mail). Deliveries are unique per endpoint and event, so a dispatch run
+        // again queues none twice.
+        if channels.webhook && event.kind != kinds::BROADCAST && event.user_id == Some(user_id) {
+            let mut body = payload(&event);
+            let data = body.get_mut("data").map(Value::take).unwrap_or_default();
+            let hook = crate::domain::webhooks::WebhookEvent {
+                event_id: event.id,
+                kind: &event.kind,
+                user_id: event.user_id,
+                org_id: event.org_id,
+                data: &data,
+            };
+            crate::domain::webhooks::enqueue_for_event(state, &hook, now).await?;
         }
     }
     Ok(())

@@ -3,11 +3,12 @@
 use crate::app::alert_types::{Notification, NotificationPage};
 use crate::db::{self, Db};
 use crate::domain::keys::Actor;
+use crate::domain::notification_prefs::{KindFilter, kind_filter};
 use crate::domain::{Timestamp, db_failure, from_millis, paging, to_millis};
 use crate::error::{AppError, AppResult, ErrorCode, Validator};
 use serde::Deserialize;
 
-/// `?page&per_page&unread` of `GET /api/v1/notifications`.
+/// `?page&per_page&unread&kind` of `GET /api/v1/notifications`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
@@ -15,18 +16,35 @@ pub struct NotificationQuery {
     pub per_page: Option<i64>,
     /// Only unread ones.
     pub unread: Option<bool>,
+    /// Only this event type (`key.expiring`) or family (`security.*`, `key.*`).
+    pub kind: Option<String>,
 }
 
 pub async fn list(db: &Db, actor: &Actor, q: &NotificationQuery) -> AppResult<NotificationPage> {
     let mut v = Validator::default();
     let (page, per_page) = paging(&mut v, q.page, q.per_page);
+    let kind = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty());
+    let filter = kind.map(kind_filter);
+    v.check(
+        !matches!(filter, Some(None)),
+        "query.kind",
+        "is not an event type: see GET /api/v1/notification-preferences",
+    );
     v.finish()?;
     let user = actor.user.id.0;
-    let unread_only = q.unread.unwrap_or(false);
-    let (rows, total) =
-        db::notifications::list(db, user, unread_only, per_page, (page - 1) * per_page)
-            .await
-            .map_err(db_failure)?;
+    let (exact, prefix) = match filter.flatten() {
+        Some(KindFilter::Exact(k)) => (k, String::new()),
+        Some(KindFilter::Prefix(p)) => ("", p),
+        None => ("", String::new()),
+    };
+    let filter = db::notifications::ListFilter {
+        unread_only: q.unread.unwrap_or(false),
+        kind: exact,
+        kind_prefix: &prefix,
+    };
+    let (rows, total) = db::notifications::list(db, user, &filter, per_page, (page - 1) * per_page)
+        .await
+        .map_err(db_failure)?;
     let unread = db::notifications::unread_count(db, user)
         .await
         .map_err(db_failure)?;

@@ -4,11 +4,12 @@
 //! server is away ([`outbox`]). Without `KEYPORT_SMTP_URL`, messages are written as `.eml`
 //! files under `<data dir>/mail/`.
 
+pub mod events;
 pub mod outbox;
 pub mod templates;
 mod transport;
 
-pub use templates::{Mail, Notice, Recipient};
+pub use templates::{EventNotice, Mail, Notice, Recipient};
 
 use crate::app::types::User;
 use crate::config::Config;
@@ -99,6 +100,35 @@ impl Mailer {
         mail: &Mail,
         now: Timestamp,
     ) -> AppResult<i64> {
+        self.queue(db, to, user_id, mail, None, now)
+            .await?
+            .ok_or_else(crate::error::AppError::internal)
+    }
+
+    /// [`Mailer::send`], at most once per `dedupe_key` ever: `Ok(None)` when a message with
+    /// that key was queued before (a job that runs again after a crash mails nobody twice).
+    pub async fn send_once(
+        &self,
+        db: &Db,
+        to: &Recipient,
+        user_id: Option<i64>,
+        mail: &Mail,
+        dedupe_key: &str,
+        now: Timestamp,
+    ) -> AppResult<Option<i64>> {
+        self.queue(db, to, user_id, mail, Some(dedupe_key), now)
+            .await
+    }
+
+    async fn queue(
+        &self,
+        db: &Db,
+        to: &Recipient,
+        user_id: Option<i64>,
+        mail: &Mail,
+        dedupe_key: Option<&str>,
+        now: Timestamp,
+    ) -> AppResult<Option<i64>> {
         let rendered = templates::render(mail, to, &self.public_url);
         let body = serde_json::to_string(&StoredBody {
             text: rendered.text,
@@ -116,12 +146,20 @@ impl Mailer {
                 subject: &rendered.subject,
                 body_sealed: &sealed,
                 now_ms: to_millis(now),
+                dedupe_key,
             },
         )
         .await
         .map_err(db_failure)?;
-        tracing::info!(mail_id = id, kind = mail.kind(), user_id, "mail queued");
-        self.wake.notify_one();
+        match id {
+            Some(id) => {
+                tracing::info!(mail_id = id, kind = mail.kind(), user_id, "mail queued");
+                self.wake.notify_one();
+            }
+            None => {
+                tracing::info!(kind = mail.kind(), user_id, "mail queued before; not again");
+            }
+        }
         Ok(id)
     }
 

@@ -52,6 +52,19 @@ pub enum Mail {
     RecoveryCodesReplaced(Notice),
     /// An admin turned two-factor sign-in off (the notice says from where the admin acted).
     TwoFactorReset(Notice),
+    /// An event the user opted in to hear of by mail (`crate::mail::events`).
+    Event(EventNotice),
+}
+
+/// What an event mail says: the notification's title, text and link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventNotice {
+    /// The event type (`key.expiring`).
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// A portal path (`/keys/12`) or an https URL; anything else is left out.
+    pub link: String,
 }
 
 impl Mail {
@@ -66,6 +79,9 @@ impl Mail {
             Self::RecoveryCodeUsed(_) => "recovery_code_used",
             Self::RecoveryCodesReplaced(_) => "recovery_codes_replaced",
             Self::TwoFactorReset(_) => "two_factor_reset",
+            Self::Event(e) => {
+                crate::domain::notification_prefs::event_type(&e.kind).map_or("event", |t| t.kind)
+            }
         }
     }
 }
@@ -202,6 +218,7 @@ fn body(mail: &Mail, public_url: &str) -> Body {
             details: notice_details(n),
             closing: not_you(base),
         },
+        Mail::Event(e) => event_body(e, base),
         Mail::RecoveryCodeUsed(n) => Body {
             subject: "A recovery code was used to sign in to Keyport".into(),
             paragraphs: vec![
@@ -214,22 +231,60 @@ fn body(mail: &Mail, public_url: &str) -> Body {
     }
 }
 
+/// An event's link as an absolute URL: portal paths under the public URL, https URLs as they
+/// are; nothing for anything else (`javascript:`, `//host`, plain http).
+fn event_link(link: &str, base: &str) -> Option<String> {
+    let link = link.trim();
+    if link.starts_with('/') && !link.starts_with("//") && !link.contains('\\') {
+        Some(format!("{base}{link}"))
+    } else if link.starts_with("https://") && !link.chars().any(char::is_whitespace) {
+        Some(link.to_string())
+    } else {
+        None
+    }
+}
+
+fn event_body(e: &EventNotice, base: &str) -> Body {
+    // Titles and texts come from events (an admin's broadcast, a key's name): cut to size.
+    // A subject is one line: control characters (line breaks) become spaces.
+    let title: String = e
+        .title
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let label =
+        crate::domain::notification_prefs::event_type(&e.kind).map_or("this event", |t| t.label);
+    Body {
+        subject: title,
+        paragraphs: vec![e.body.chars().take(4000).collect()],
+        action: event_link(&e.link, base).map(|url| ("Open in Keyport", url)),
+        details: vec![],
+        closing: format!(
+            "You get this mail because mail about “{label}” is on in your notification preferences."
+        ),
+    }
+}
+
 /// The message for `to`, links under `public_url`.
 pub fn render(mail: &Mail, to: &Recipient, public_url: &str) -> Rendered {
     let b = body(mail, public_url);
+    // Mail a user chose to get says where to choose otherwise.
+    let manage = matches!(mail, Mail::Event(_))
+        .then(|| format!("{}/account/notifications", public_url.trim_end_matches('/')));
     let greeting = if to.name.trim().is_empty() {
         "Hello,".to_string()
     } else {
         format!("Hello {},", to.name.trim())
     };
     Rendered {
-        text: text_of(&b, &greeting),
-        html: html_of(&b, &greeting),
+        text: text_of(&b, &greeting, manage.as_deref()),
+        html: html_of(&b, &greeting, manage.as_deref()),
         subject: b.subject,
     }
 }
 
-fn text_of(b: &Body, greeting: &str) -> String {
+fn text_of(b: &Body, greeting: &str, manage: Option<&str>) -> String {
     let mut out = format!("{greeting}\n\n");
     for p in &b.paragraphs {
         out.push_str(p);
@@ -247,10 +302,13 @@ fn text_of(b: &Body, greeting: &str) -> String {
     }
     out.push_str(&b.closing);
     out.push_str("\n\n-- \nKeyport\n");
+    if let Some(url) = manage {
+        out.push_str(&format!("Manage which mails you get: {url}\n"));
+    }
     out
 }
 
-fn html_of(b: &Body, greeting: &str) -> String {
+fn html_of(b: &Body, greeting: &str, manage: Option<&str>) -> String {
     let mut main = format!("<p>{}</p>\n", escape_html(greeting));
     for p in &b.paragraphs {
         main.push_str(&format!("<p>{}</p>\n", escape_html(p)));
@@ -280,11 +338,18 @@ fn html_of(b: &Body, greeting: &str) -> String {
         "<p style=\"font-size:13px;color:#555555\">{}</p>\n",
         escape_html(&b.closing)
     ));
+    let footer = match manage {
+        Some(url) => format!(
+            "Keyport · <a href=\"{}\" style=\"color:#888888\">Manage which mails you get</a>",
+            escape_html(url)
+        ),
+        None => "Keyport".to_string(),
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body style=\"margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#111111\">\n\
          <div style=\"max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px\">\n\
-         {main}</div>\n<p style=\"text-align:center;font-size:12px;color:#888888\">Keyport</p>\n</body>\n</html>\n",
+         {main}</div>\n<p style=\"text-align:center;font-size:12px;color:#888888\">{footer}</p>\n</body>\n</html>\n",
         escape_html(&b.subject)
     )
 }

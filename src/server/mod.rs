@@ -3,6 +3,7 @@
 mod live;
 pub mod metrics;
 pub mod middleware;
+pub mod notifications_live;
 pub mod portal_auth;
 pub mod seed_cli;
 pub mod session_store;
@@ -139,6 +140,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         usage,
         metrics: Arc::new(metrics::Metrics::default()),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        notifications: Arc::new(notifications_live::NotificationHub::default()),
         instance_id: instance_id().into(),
         jobs_wake: Arc::new(tokio::sync::Notify::new()),
     })
@@ -189,6 +191,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/usage/live", get(live::usage_live))
         .route("/admin/system/live", get(system_live::system_live))
+        .route(
+            "/notifications/live",
+            get(notifications_live::notifications_live),
+        )
         .route(
             &format!("{SERVER_FN_PREFIX}/{{*fn_name}}"),
             get(server_fn_handler).post(server_fn_handler),

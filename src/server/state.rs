@@ -39,6 +39,8 @@ pub struct AppState {
     /// Turns true when the server starts to stop: long-lived responses (live updates) end
     /// then, or graceful shutdown would wait for them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Tells the notification bells' live streams that a user's notifications changed.
+    pub notifications: Arc<super::notifications_live::NotificationHub>,
     /// This process among the instances sharing the database (host, pid and a random part):
     /// the owner of the jobs it claims.
     pub instance_id: Arc<str>,
@@ -64,9 +66,10 @@ impl AppState {
         self.jobs_wake.notify_one();
     }
 
-    /// `user_id`'s notifications changed (live views update themselves).
+    /// `user_id`'s notifications changed: that user's notification bells update themselves
+    /// (`GET /notifications/live`). Same as `self.notifications.changed(user_id)`.
     pub fn notifications_changed(&self, user_id: i64) {
-        tracing::debug!(user_id, "notifications changed");
+        self.notifications.changed(user_id);
     }
 
     /// The services rate-limit policy operations need, borrowed from the state.

@@ -65,7 +65,14 @@ async fn raise_two_alerts(server: &TestServer, admin: &str) -> Value {
 
 #[tokio::test]
 async fn notifications_are_listed_counted_and_marked_read_in_the_portal() {
-    let server = TestServer::start().await;
+    // No job runner: the key's `key.created` event stays undispatched, so the alert is the
+    // only notification and the counts below are exact.
+    let server = TestServer::start_with(&[
+        ("KEYPORT_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("KEYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("KEYPORT_RUN_JOBS", "false"),
+    ])
+    .await;
     let api = server.api();
     let admin_api = admin_token(&api).await;
     let key = raise_two_alerts(&server, &admin_api).await;

@@ -358,7 +358,8 @@ pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
         body["path"].as_str().is_some_and(|p| p == "/api"
             || p.starts_with("/api/")
             || p == "/usage/live"
-            || p == "/admin/system/live"),
+            || p == "/admin/system/live"
+            || p == "/notifications/live"),
         "path in {body}"
     );
     assert!(

@@ -19,6 +19,8 @@ mod lifecycle_portal;
 mod mail;
 mod mail_notices;
 mod metrics;
+mod notification_center;
+mod notification_prefs;
 mod ops;
 mod password_reset;
 mod policies;

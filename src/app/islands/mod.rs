@@ -1,5 +1,6 @@
 //! The only components that run in the browser. Everything else is server-rendered HTML.
 
+pub mod bell;
 pub mod copy;
 #[cfg(feature = "hydrate")]
 pub mod echarts;

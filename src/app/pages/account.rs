@@ -84,6 +84,13 @@ pub fn AccountPage() -> impl IntoView {
                         <a class="btn btn-secondary" href="/account/sessions">"Manage sessions"</a>
                     </div>
                 </section>
+                <section class="card" aria-labelledby="notifications-heading">
+                    <h2 id="notifications-heading">"Notifications"</h2>
+                    <p>"Choose which events reach you in the portal, by email and through your webhooks: keys created, expiring or revoked, usage alerts, security notices, announcements."</p>
+                    <div class="form-actions">
+                        <a class="btn btn-secondary" href="/account/notifications">"Notification preferences"</a>
+                    </div>
+                </section>
             </div>
         </Shell>
     }

@@ -19,6 +19,7 @@ pub fn AdminPage() -> impl IntoView {
     let q = query.get("q").unwrap_or_default();
     let page = crate::app::pages::page_param(&query);
     let reset_done = query.get("reset").is_some();
+    let broadcast_sent = query.get("broadcast").and_then(|n| n.parse::<i64>().ok());
     let reset = ServerAction::<ResetUserTwoFactor>::new();
     let back = format!("/admin?q={}&page={page}", format::url_encode(&q, false));
     let users = Resource::new(
@@ -58,6 +59,7 @@ pub fn AdminPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <crate::app::pages::broadcast::BroadcastForm sent=broadcast_sent/>
         </Shell>
     }
     .into_any()

@@ -6,6 +6,7 @@ use crate::app::alert_types::{Notification, NotificationPage};
 use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::format;
 use crate::app::layout::Shell;
+use crate::app::notification_types::{CATALOG, FAMILIES, event_type};
 use crate::app::server_fns::notifications::{
     MarkAllNotificationsRead, MarkNotificationRead, notifications_href, notifications_page,
 };
@@ -17,6 +18,29 @@ use leptos_router::hooks::use_query_map;
 fn portal_path(link: &str) -> Option<String> {
     let ok = link.starts_with('/') && !link.starts_with("//") && !link.contains('\\');
     ok.then(|| link.to_string())
+}
+
+/// An https link of an admin's broadcast (opened as an outside page).
+fn outside_link(link: &str) -> Option<String> {
+    let ok = link.starts_with("https://") && !link.chars().any(|c| c.is_whitespace() || c == '\\');
+    ok.then(|| link.to_string())
+}
+
+/// A `?kind=` value the list knows (an event type or a family); anything else is ignored.
+fn known_kind(kind: &str) -> bool {
+    event_type(kind).is_some() || FAMILIES.iter().any(|(k, _)| *k == kind)
+}
+
+fn kind_label(kind: &str) -> String {
+    event_type(kind)
+        .map(|e| e.label.to_string())
+        .or_else(|| {
+            FAMILIES
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, l)| l.to_string())
+        })
+        .unwrap_or_else(|| kind.to_string())
 }
 
 /// The key an alert notification is about, from its usage link (`/usage?key=12&range=24h`).
@@ -45,14 +69,21 @@ pub fn NotificationsPage() -> impl IntoView {
     let unread_only = query
         .get("unread")
         .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on"));
+    let kind = query
+        .get("kind")
+        .filter(|k| known_kind(k))
+        .unwrap_or_default();
     let page = page_param(&query);
     let notice = query
         .get("marked")
         .and_then(|n| n.parse::<u64>().ok())
         .map(marked_text);
     let list = Resource::new(
-        move || (unread_only, page),
-        |(u, p)| notifications_page(u, p),
+        {
+            let kind = kind.clone();
+            move || (unread_only, kind.clone(), page)
+        },
+        |(u, k, p)| notifications_page(u, k, p),
     );
     let mark = ServerAction::<MarkNotificationRead>::new();
     let mark_all = ServerAction::<MarkAllNotificationsRead>::new();
@@ -67,7 +98,7 @@ pub fn NotificationsPage() -> impl IntoView {
                         <Header unread=list.unread mark_all=mark_all/>
                         {notice.clone().map(|n| view! { <div class="alert alert-success" role="status">{n}</div> })}
                         <FormError error=error.clone()/>
-                        <NotificationList list=list unread_only=unread_only mark=mark/>
+                        <NotificationList list=list unread_only=unread_only kind=kind.clone() mark=mark/>
                     }.into_any(),
                     Err(e) => view! {
                         <PageHeader title="Notifications"/>
@@ -89,6 +120,7 @@ fn Header(unread: i64, mark_all: ServerAction<MarkAllNotificationsRead>) -> impl
     };
     view! {
         <PageHeader title="Notifications" subtitle=subtitle>
+            <a class="btn btn-ghost" href="/account/notifications">"Preferences"</a>
             {(unread > 0).then(|| view! {
                 <ActionForm action=mark_all>
                     <button class="btn btn-secondary" type="submit">"Mark all read"</button>
@@ -102,24 +134,28 @@ fn Header(unread: i64, mark_all: ServerAction<MarkAllNotificationsRead>) -> impl
 fn NotificationList(
     list: NotificationPage,
     unread_only: bool,
+    kind: String,
     mark: ServerAction<MarkNotificationRead>,
 ) -> impl IntoView {
-    let heading = if unread_only {
-        "Unread notifications"
+    let mut heading = if unread_only {
+        "Unread notifications".to_string()
     } else {
-        "All notifications"
+        "All notifications".to_string()
     };
+    if !kind.is_empty() {
+        heading = format!("{heading}: {}", kind_label(&kind));
+    }
     let pages = (list.total + list.per_page - 1) / list.per_page;
-    let prev = (list.page > 1).then(|| notifications_href(unread_only, list.page - 1));
-    let next = (list.page < pages).then(|| notifications_href(unread_only, list.page + 1));
+    let prev = (list.page > 1).then(|| notifications_href(unread_only, &kind, list.page - 1));
+    let next = (list.page < pages).then(|| notifications_href(unread_only, &kind, list.page + 1));
     let page = list.page;
     let body = if list.items.is_empty() {
-        empty_state(list.total, unread_only).into_any()
+        empty_state(list.total, unread_only, &kind).into_any()
     } else {
         view! {
             <ul class="notification-list">
                 {list.items.into_iter().map(|n| view! {
-                    <NotificationItem n=n unread_only=unread_only page=page mark=mark/>
+                    <NotificationItem n=n unread_only=unread_only kind=kind.clone() page=page mark=mark/>
                 }).collect_view()}
             </ul>
             <nav class="row" aria-label="Pagination">
@@ -135,6 +171,16 @@ fn NotificationList(
             <div class="row notifications-head">
                 <h2 id="notifications-heading">{heading}</h2>
                 <form class="row" method="get" action="/notifications">
+                    <label for="notification-kind">"Type"</label>
+                    <select id="notification-kind" name="kind">
+                        <option value="" selected=kind.is_empty()>"All types"</option>
+                        {FAMILIES.iter().map(|(k, label)| view! {
+                            <option value=*k selected=kind == *k>{*label}</option>
+                        }).collect_view()}
+                        {CATALOG.iter().map(|e| view! {
+                            <option value=e.kind selected=kind == e.kind>{e.label}</option>
+                        }).collect_view()}
+                    </select>
                     <label>
                         <input type="checkbox" name="unread" value="true" checked=unread_only/>
                         " Unread only"
@@ -147,13 +193,23 @@ fn NotificationList(
     }
 }
 
-fn empty_state(total: i64, unread_only: bool) -> impl IntoView {
+fn empty_state(total: i64, unread_only: bool, kind: &str) -> impl IntoView {
     if total > 0 {
         // A page past the end (e.g. after marking the last unread one of a later page read).
         return view! {
             <div class="empty-state">
                 <h3>"Nothing on this page"</h3>
-                <a class="btn btn-secondary" href=notifications_href(unread_only, 1)>"First page"</a>
+                <a class="btn btn-secondary" href=notifications_href(unread_only, kind, 1)>"First page"</a>
+            </div>
+        }
+        .into_any();
+    }
+    if !kind.is_empty() {
+        return view! {
+            <div class="empty-state">
+                <h3>"No notifications of this type"</h3>
+                <p>{format!("Nothing matches “{}”{}.", kind_label(kind), if unread_only { " among the unread ones" } else { "" })}</p>
+                <a class="btn btn-secondary" href="/notifications">"Show all"</a>
             </div>
         }
         .into_any();
@@ -171,7 +227,8 @@ fn empty_state(total: i64, unread_only: bool) -> impl IntoView {
     view! {
         <div class="empty-state">
             <h3>"No notifications yet"</h3>
-            <p>"Keyport notifies you here when a usage alert fires for one of your keys: a high error rate, repeated rate-limit refusals or a traffic spike."</p>
+            <p>"Keyport notifies you here when something happens to your keys (created, rotated, revoked, expiring soon), when a usage alert fires for one of your keys, about your account's security and when the admins announce something."</p>
+            <a class="btn btn-secondary" href="/account/notifications">"Choose what you hear of"</a>
         </div>
     }
     .into_any()
@@ -181,6 +238,7 @@ fn empty_state(total: i64, unread_only: bool) -> impl IntoView {
 fn NotificationItem(
     n: Notification,
     unread_only: bool,
+    kind: String,
     page: i64,
     mark: ServerAction<MarkNotificationRead>,
 ) -> impl IntoView {
@@ -196,6 +254,8 @@ fn NotificationItem(
         .then(|| key_of(&n.link))
         .flatten();
     let link = portal_path(&n.link);
+    let outside = link.is_none().then(|| outside_link(&n.link)).flatten();
+    let type_label = event_type(&n.kind).map(|e| e.label);
     let mark_label = format!("Mark read: {}", n.title);
     let read_text = n
         .read_at
@@ -210,18 +270,20 @@ fn NotificationItem(
                 </h3>
                 <p>{n.body.clone()}</p>
                 <p class="notification-meta">
-                    <span class="muted">{format::datetime(n.created_at)}{read_text}</span>
+                    <span class="muted">{type_label.map(|l| format!("{l} · "))}{format::datetime(n.created_at)}{read_text}</span>
                     {key.map(|id| view! { <a href=format!("/keys/{id}")>"Open key"</a> })}
                     {link.map(|href| {
                         let text = if href.starts_with("/usage") { "View usage" } else { "Open" };
                         view! { <a href=href>{text}</a> }
                     })}
+                    {outside.map(|href| view! { <a href=href rel="noopener noreferrer" target="_blank">"Open link"</a> })}
                 </p>
             </div>
             {unread.then(|| view! {
                 <ActionForm action=mark>
                     <input type="hidden" name="id" value=n.id/>
                     <input type="hidden" name="unread" value=if unread_only { "true" } else { "" }/>
+                    <input type="hidden" name="kind" value=kind.clone()/>
                     <input type="hidden" name="page" value=page/>
                     <button class="btn btn-ghost" type="submit" aria-label=mark_label>"Mark read"</button>
                 </ActionForm>

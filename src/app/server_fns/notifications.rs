@@ -7,11 +7,17 @@ use leptos::prelude::*;
 
 pub const NOTIFICATIONS_PER_PAGE: i64 = 25;
 
-/// The notifications page with its filter and page, as a link (what the forms return to).
-pub fn notifications_href(unread_only: bool, page: i64) -> String {
+/// The notifications page with its filters and page, as a link (what the forms return to).
+pub fn notifications_href(unread_only: bool, kind: &str, page: i64) -> String {
     let mut query = Vec::new();
     if unread_only {
         query.push("unread=true".to_string());
+    }
+    if !kind.is_empty() {
+        query.push(format!(
+            "kind={}",
+            crate::app::format::url_encode(kind, false)
+        ));
     }
     if page > 1 {
         query.push(format!("page={page}"));
@@ -34,6 +40,7 @@ fn flag(value: &Option<String>) -> bool {
 #[server(prefix = "/sfn", endpoint = "notifications_page")]
 pub async fn notifications_page(
     unread_only: bool,
+    kind: String,
     page: i64,
 ) -> Result<NotificationPage, AppError> {
     use crate::domain::notifications::{NotificationQuery, list};
@@ -42,6 +49,7 @@ pub async fn notifications_page(
         page: Some(page.max(1)),
         per_page: Some(NOTIFICATIONS_PER_PAGE),
         unread: Some(unread_only),
+        kind: Some(kind),
     };
     list(&state.db, &actor, &query).await
 }
@@ -59,12 +67,18 @@ pub async fn unread_notifications() -> Result<i64, AppError> {
 pub async fn mark_notification_read(
     id: i64,
     unread: Option<String>,
+    kind: Option<String>,
     page: Option<i64>,
 ) -> Result<(), AppError> {
     use super::ctx;
     let (state, actor) = ctx::actor()?;
     crate::domain::notifications::mark_read(&state.db, &actor, id, ctx::now()).await?;
-    let back = notifications_href(flag(&unread), page.unwrap_or(1));
+    state.notifications.changed(actor.user.id.0);
+    // Back to a filter only if it is one (a forged field never ends up in the redirect).
+    let kind = kind
+        .filter(|k| crate::domain::notification_prefs::kind_filter(k).is_some())
+        .unwrap_or_default();
+    let back = notifications_href(flag(&unread), &kind, page.unwrap_or(1));
     let sep = if back.contains('?') { '&' } else { '?' };
     super::redirect(&format!("{back}{sep}marked=1"));
     Ok(())
@@ -76,7 +90,61 @@ pub async fn mark_all_notifications_read() -> Result<(), AppError> {
     use super::ctx;
     let (state, actor) = ctx::actor()?;
     let n = crate::domain::notifications::mark_all_read(&state.db, &actor, ctx::now()).await?;
+    state.notifications.changed(actor.user.id.0);
     super::redirect(&format!("/notifications?marked={n}"));
+    Ok(())
+}
+
+/// The signed-in user's notification preferences (the /account/notifications page).
+#[server(prefix = "/sfn", endpoint = "notification_preferences")]
+pub async fn notification_preferences()
+-> Result<crate::app::notification_types::NotificationPreferences, AppError> {
+    let (state, actor) = super::ctx::actor()?;
+    crate::domain::notification_prefs::preferences(&state.db, actor.user.id.0).await
+}
+
+/// The preferences form: `pref[<event type>][<channel>]=on` for every checked box; the form
+/// shows every event type, so a box not sent is off.
+#[server(prefix = "/sfn", endpoint = "save_notification_preferences")]
+pub async fn save_notification_preferences(
+    pref: Option<std::collections::HashMap<String, std::collections::HashMap<String, String>>>,
+) -> Result<(), AppError> {
+    use super::ctx;
+    let (state, actor) = ctx::actor()?;
+    let checked: Vec<(String, String)> = pref
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|(kind, channels)| channels.into_keys().map(move |c| (kind.clone(), c)))
+        .collect();
+    crate::domain::notification_prefs::replace_from_form(
+        &state.db,
+        actor.user.id.0,
+        &checked,
+        ctx::now(),
+    )
+    .await?;
+    super::redirect("/account/notifications?saved=1");
+    Ok(())
+}
+
+/// The admin page's broadcast form.
+#[server(prefix = "/sfn", endpoint = "send_broadcast")]
+pub async fn send_broadcast(
+    title: String,
+    body: String,
+    link: Option<String>,
+    role: Option<String>,
+) -> Result<(), AppError> {
+    use super::ctx;
+    let (state, actor) = ctx::actor()?;
+    let input = crate::app::notification_types::BroadcastInput {
+        title,
+        body,
+        link,
+        role,
+    };
+    let sent = crate::domain::broadcasts::send(&state, &actor, &input, ctx::now()).await?;
+    super::redirect(&format!("/admin?broadcast={}", sent.recipients));
     Ok(())
 }
 
@@ -86,13 +154,20 @@ mod tests {
 
     #[test]
     fn links_keep_the_filter_and_page() {
-        assert_eq!(notifications_href(false, 1), "/notifications");
-        assert_eq!(notifications_href(true, 1), "/notifications?unread=true");
+        assert_eq!(notifications_href(false, "", 1), "/notifications");
         assert_eq!(
-            notifications_href(true, 3),
+            notifications_href(true, "", 1),
+            "/notifications?unread=true"
+        );
+        assert_eq!(
+            notifications_href(true, "", 3),
             "/notifications?unread=true&page=3"
         );
-        assert_eq!(notifications_href(false, 2), "/notifications?page=2");
+        assert_eq!(notifications_href(false, "", 2), "/notifications?page=2");
+        assert_eq!(
+            notifications_href(true, "security.*", 2),
+            "/notifications?unread=true&kind=security.%2A&page=2"
+        );
     }
 
     #[cfg(feature = "ssr")]
