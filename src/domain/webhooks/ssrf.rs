@@ -52,6 +52,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || s[0] == 0x0100 && s[1..4] == [0, 0, 0]) // discard-only
 }
 
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why a target was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetError {
@@ -82,8 +84,10 @@ pub async fn resolve(
 ) -> Result<Vec<SocketAddr>, TargetError> {
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host, port))
+        // A resolver that does not answer must not hold a request (or a delivery) for long.
+        Err(_) => tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((host, port)))
             .await
+            .map_err(|_| TargetError::Unresolvable)?
             .map_err(|_| TargetError::Unresolvable)?
             .collect(),
     };
