@@ -162,8 +162,8 @@ pub struct NewAlert<'a> {
     pub now_ms: i64,
 }
 
-/// Raises `alert` unless it was raised for its period already: the alert, a notification per
-/// user in `notify` and a security event, in one transaction. Returns the alert's id, or
+/// Raises `alert` unless it was raised for its period already: the alert, an event per user in
+/// `notify` (their notices) and a security event, in one transaction. Returns the alert's id, or
 /// `None` when it was there before.
 pub async fn raise(db: &Db, a: &NewAlert<'_>) -> Result<Option<i64>, sqlx::Error> {
     with_pool!(db, |pool| {
@@ -190,20 +190,27 @@ pub async fn raise(db: &Db, a: &NewAlert<'_>) -> Result<Option<i64>, sqlx::Error
             tx.rollback().await?;
             return Ok(None);
         };
+        // An event per recipient, dispatched to their channels (in-app, mail, webhooks) by
+        // the job queue; rate-limit refusals are their own type (`ratelimit.exceeded`).
+        let kind = if a.kind == "rate_limited" {
+            "ratelimit.exceeded"
+        } else {
+            "alert.triggered"
+        };
         for user_id in a.notify {
-            sqlx::query(
-                "INSERT INTO notifications (user_id, kind, title, body, link, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(user_id)
-            // One event type for every rule (the notification filter's `alert.triggered`).
-            .bind("alert.triggered")
-            .bind(a.title)
-            .bind(a.body)
-            .bind(a.link)
-            .bind(a.now_ms)
-            .execute(&mut *tx)
-            .await?;
+            let event = super::events::NewEvent {
+                kind,
+                user_id: Some(*user_id),
+                org_id: None,
+                subject_type: if a.key_id.is_some() { "api_key" } else { "ip" },
+                subject_id: a.key_id,
+                data: serde_json::json!({
+                    "title": a.title, "body": a.body, "link": a.link, "alert_id": id,
+                    "rule": a.kind, "subject": a.subject, "value": a.value,
+                    "threshold": a.threshold, "period_start": a.period_start,
+                }),
+            };
+            super::events::write_event!(tx, &event, None, a.now_ms).await?;
         }
         sqlx::query(
             "INSERT INTO security_events (kind, subject_type, subject, user_id, detail, ip, user_agent, created_at) \

@@ -487,3 +487,31 @@ pub async fn page_html(browser: &Browser, path: &str) -> String {
     assert_eq!(res.status(), 200, "GET {path}");
     res.text().await.unwrap()
 }
+
+/// Runs every job due now (event dispatches, deliveries, scans) until none is left: test
+/// servers leave the queue to the tests.
+pub async fn run_jobs(server: &TestServer) {
+    for _ in 0..50 {
+        let now = time::OffsetDateTime::now_utc();
+        if keyport::jobs::runner::run_due(&server.state, now)
+            .await
+            .claimed
+            == 0
+        {
+            return;
+        }
+    }
+    panic!("jobs kept coming");
+}
+
+/// Runs one SQL statement on the server's database (test setup the API has no call for).
+pub async fn execute_sql(server: &TestServer, sql: &str) {
+    match &server.state.db {
+        keyport::db::Db::Sqlite(pool) => {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+        keyport::db::Db::Postgres(pool) => {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+    }
+}

@@ -140,17 +140,6 @@ async fn sqlx_scalar(server: &TestServer, sql: &str) -> i64 {
     }
 }
 
-async fn sqlx_exec(server: &TestServer, sql: &str) {
-    match &server.state.db {
-        keyport::db::Db::Sqlite(pool) => {
-            sqlx::query(sql).execute(pool).await.unwrap();
-        }
-        keyport::db::Db::Postgres(pool) => {
-            sqlx::query(sql).execute(pool).await.unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_job_whose_runner_died_runs_after_its_lease_on_a_restarted_server() {
     let data = KeptData::new("jobs-restart").await;
