@@ -240,7 +240,7 @@ async fn failures_back_off_then_are_given_up_and_admins_run_them_again() {
         .await
         .unwrap();
     // The scan's table is away: every try fails.
-    sqlx_exec(
+    crate::harness::execute_sql(
         &server,
         "ALTER TABLE key_expiry_notices RENAME TO key_expiry_notices_away",
     )
@@ -327,7 +327,7 @@ async fn failures_back_off_then_are_given_up_and_admins_run_them_again() {
         "FORBIDDEN",
     )
     .await;
-    sqlx_exec(
+    crate::harness::execute_sql(
         &server,
         "ALTER TABLE key_expiry_notices_away RENAME TO key_expiry_notices",
     )
