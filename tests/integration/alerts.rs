@@ -92,7 +92,7 @@ async fn alerts_fire_at_their_thresholds_once_per_period() {
             .unwrap(),
         1
     );
-    crate::harness::run_jobs(&server).await;
+    crate::harness::run_jobs_at(&server, now).await;
     let hers = notifications(&api, &alice).await;
     assert_eq!(hers["unread"], 1, "{hers}");
     let title = hers["items"][0]["title"].as_str().unwrap();
@@ -111,7 +111,7 @@ async fn alerts_fire_at_their_thresholds_once_per_period() {
         1,
         "the address reached 3; the key's alert is not raised again"
     );
-    crate::harness::run_jobs(&server).await;
+    crate::harness::run_jobs_at(&server, now).await;
     let admins = notifications(&api, &admin).await;
     assert!(
         admins["items"][0]["title"]

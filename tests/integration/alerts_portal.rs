@@ -63,7 +63,7 @@ async fn raise_two_alerts(server: &TestServer, admin: &str) -> Value {
             .await
             .unwrap();
     assert_eq!(raised, 2, "the key's error rate and the address");
-    crate::harness::run_jobs(server).await;
+    crate::harness::run_jobs_at(server, now).await;
     key
 }
 
