@@ -491,13 +491,19 @@ pub async fn page_html(browser: &Browser, path: &str) -> String {
 /// Runs every job due now (event dispatches, deliveries, scans) until none is left: test
 /// servers leave the queue to the tests.
 pub async fn run_jobs(server: &TestServer) {
+    run_jobs_at(
+        server,
+        keyport::domain::to_millis(time::OffsetDateTime::now_utc()),
+    )
+    .await;
+}
+
+/// [`run_jobs`] as of `at_ms` (for work a test raised with a `now` of its own).
+pub async fn run_jobs_at(server: &TestServer, at_ms: i64) {
+    let now = keyport::domain::from_millis(at_ms);
     for _ in 0..50 {
-        let now = time::OffsetDateTime::now_utc();
-        if keyport::jobs::runner::run_due(&server.state, now)
-            .await
-            .claimed
-            == 0
-        {
+        let report = keyport::jobs::runner::run_due(&server.state, now).await;
+        if report.claimed == 0 {
             return;
         }
     }
