@@ -102,7 +102,7 @@ pub async fn keys_get(
     request_body = UpdateKeyInput,
     responses(
         (status = 200, description = "Updated", body = ApiKey),
-        (status = 403, description = "Viewers cannot change keys", body = ErrorBody),
+        (status = 403, description = "You may see the key but not change it (a viewer, or an org role without write access)", body = ErrorBody),
         (status = 404, description = "No such key (or not yours)", body = ErrorBody),
         (status = 409, description = "The key is revoked", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),

@@ -323,8 +323,20 @@ pub enum SortKey {
     LastUsedDesc,
 }
 
+/// Which keys a list may show (see `domain::keys::access`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeyScope {
+    /// Admins.
+    #[default]
+    Everyone,
+    /// The user's personal keys and the keys of the orgs they belong to.
+    Of { user_id: i64, org_ids: Vec<i64> },
+}
+
 #[derive(Default, Clone, Debug)]
 pub struct KeyFilter {
+    /// Who is looking; the other fields narrow within it.
+    pub visible: KeyScope,
     pub owner_user_id: Option<i64>,
     pub status: Option<StatusFilter>,
     /// Matches name, prefix or last4 (literal substring, case-insensitive).
@@ -356,6 +368,20 @@ pub async fn list(
         args.push(a);
         format!("${}", args.len())
     };
+    if let KeyScope::Of { user_id, org_ids } = &f.visible {
+        let mut visible = format!(
+            "(org_id IS NULL AND owner_user_id = {})",
+            arg(Arg::Int(*user_id), &mut args)
+        );
+        if !org_ids.is_empty() {
+            let list: Vec<String> = org_ids
+                .iter()
+                .map(|id| arg(Arg::Int(*id), &mut args))
+                .collect();
+            visible = format!("({visible} OR org_id IN ({}))", list.join(", "));
+        }
+        clauses.push(visible);
+    }
     if let Some(owner) = f.owner_user_id {
         clauses.push(format!(
             "owner_user_id = {}",

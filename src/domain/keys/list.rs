@@ -4,7 +4,7 @@ use super::{Actor, KeyContext, view};
 use crate::app::types::ApiKey;
 use crate::db;
 use crate::domain::{Timestamp, db_failure, to_millis};
-use crate::error::{AppError, AppResult, ErrorCode, Validator};
+use crate::error::{AppResult, Validator};
 use serde::Deserialize;
 
 /// List filters and paging (query string of `GET /keys`).
@@ -21,7 +21,7 @@ pub struct KeyListQuery {
     pub q: Option<String>,
     pub scope: Option<String>,
     pub tag: Option<String>,
-    /// Admins: any user's keys; others: only their own.
+    /// Narrows to one owner's keys, within those the caller may see.
     pub owner_user_id: Option<i64>,
     pub api_id: Option<i64>,
     /// RFC 3339.
@@ -104,19 +104,12 @@ pub async fn list_keys(
         "must be at most 200 characters",
     );
     v.finish()?;
-    let owner = if actor.is_admin() {
-        q.owner_user_id
-    } else {
-        if q.owner_user_id.is_some_and(|o| o != actor.user.id.0) {
-            return Err(AppError::new(
-                ErrorCode::Forbidden,
-                "You can list only your own keys.",
-            ));
-        }
-        Some(actor.user.id.0)
-    };
+    // Anyone may narrow by owner; the scope keeps it within what they may see (their own
+    // keys, and their orgs' keys whoever owns them).
+    let access = super::access::KeyAccess::load(ctx.db, actor).await?;
     let filter = db::keys::KeyFilter {
-        owner_user_id: owner,
+        visible: access.scope(),
+        owner_user_id: q.owner_user_id,
         status,
         q: q.q.clone(),
         scope: q.scope.clone().filter(|s| !s.is_empty()),

@@ -1,6 +1,7 @@
 //! API keys: issue, list, read, edit, enable/disable, revoke, rotate, delete; every change
 //! audited and reflected in the verification cache before it is reported done.
 
+pub mod access;
 pub mod cache;
 mod events;
 mod inputs;
@@ -52,14 +53,6 @@ impl Actor {
 
     fn is_admin(&self) -> bool {
         self.user.role.is_admin()
-    }
-
-    fn can_read(&self, row: &KeyRow) -> bool {
-        self.is_admin() || row.owner_user_id == self.user.id.0
-    }
-
-    fn can_write(&self, row: &KeyRow) -> bool {
-        self.user.role != Role::Viewer && self.can_read(row)
     }
 }
 
@@ -428,18 +421,28 @@ pub(crate) async fn load_visible(
     actor: &Actor,
     id: KeyId,
 ) -> AppResult<KeyRow> {
+    let access = access::KeyAccess::load(ctx.db, actor).await?;
+    load_with(ctx, &access, id).await
+}
+
+async fn load_with(
+    ctx: &KeyContext<'_>,
+    access: &access::KeyAccess,
+    id: KeyId,
+) -> AppResult<KeyRow> {
     match db::keys::find(ctx.db, id.0).await.map_err(db_failure)? {
-        Some(row) if actor.can_read(&row) => Ok(row),
+        Some(row) if access.can_read(&row) => Ok(row),
         _ => Err(AppError::not_found("Key")),
     }
 }
 
 async fn load_writable(ctx: &KeyContext<'_>, actor: &Actor, id: KeyId) -> AppResult<KeyRow> {
-    let row = load_visible(ctx, actor, id).await?;
-    if !actor.can_write(&row) {
+    let access = access::KeyAccess::load(ctx.db, actor).await?;
+    let row = load_with(ctx, &access, id).await?;
+    if !access.can_write(&row) {
         return Err(AppError::new(
             ErrorCode::Forbidden,
-            "Viewers cannot change keys.",
+            "You can see this key but not change it.",
         ));
     }
     Ok(row)
