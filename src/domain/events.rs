@@ -253,6 +253,7 @@ pub async fn dispatch(state: &AppState, event_id: i64, now: Timestamp) -> AppRes
                 user_id: event.user_id,
                 org_id: event.org_id,
                 data: &data,
+                occurred_at: from_millis(event.created_at),
             };
             crate::domain::webhooks::enqueue_for_event(state, &hook, now).await?;
         }

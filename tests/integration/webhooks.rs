@@ -185,12 +185,15 @@ async fn deliveries_are_signed_retried_after_500s_and_stop_after_success() {
 
     let t0 = OffsetDateTime::now_utc();
     let data = json!({"key_id": 42, "name": "CI key"});
+    // The event happened a minute before its dispatch: the payload carries the event's time.
+    let occurred_at = (t0 - Duration::minutes(1)).replace_nanosecond(0).unwrap();
     let event = |event_id, kind| WebhookEvent {
         event_id,
         kind,
         user_id: Some(alice_id),
         org_id: None,
         data: &data,
+        occurred_at,
     };
     assert_eq!(
         enqueue_for_event(&server.state, &event(7, "key.created"), t0)
@@ -240,7 +243,13 @@ async fn deliveries_are_signed_retried_after_500s_and_stop_after_success() {
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["type"], "key.created");
         assert_eq!(body["data"], data);
-        assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(
+            body["timestamp"],
+            occurred_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+            "every attempt carries the event's time"
+        );
     }
     let stamps: Vec<i64> = got
         .iter()
@@ -382,6 +391,7 @@ async fn gone_disables_at_once_and_days_of_failure_disable_too() {
         user_id: Some(alice_id),
         org_id: None,
         data: &data,
+        occurred_at: OffsetDateTime::now_utc(),
     };
     let t0 = OffsetDateTime::now_utc();
     assert_eq!(
@@ -481,6 +491,7 @@ async fn rotation_signs_with_both_secrets_for_a_day() {
         user_id: Some(alice_id),
         org_id: None,
         data: &data,
+        occurred_at: later,
     };
     assert_eq!(
         enqueue_for_event(&server.state, &ev, later).await.unwrap(),

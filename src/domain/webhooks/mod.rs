@@ -39,6 +39,9 @@ pub struct WebhookEvent<'a> {
     pub user_id: Option<i64>,
     pub org_id: Option<i64>,
     pub data: &'a serde_json::Value,
+    /// When the event happened: the payload's `timestamp` (the `webhook-timestamp` header is
+    /// the send time, as Standard Webhooks asks).
+    pub occurred_at: Timestamp,
 }
 
 /// Queues one delivery of `event` per enabled endpoint of its user subscribed to its kind;
@@ -56,7 +59,7 @@ pub async fn enqueue_for_event(
     let endpoints = db::webhooks::enabled_endpoints(&state.db, user_id)
         .await
         .map_err(db_failure)?;
-    let payload = payload(event.kind, now, event.data);
+    let payload = payload(event.kind, event.occurred_at, event.data);
     let now_ms = to_millis(now);
     let new: Vec<NewDelivery<'_>> = endpoints
         .iter()
@@ -82,8 +85,8 @@ pub async fn enqueue_for_event(
 }
 
 /// The body sent: `{"type", "timestamp", "data"}`.
-fn payload(kind: &str, now: Timestamp, data: &serde_json::Value) -> String {
-    let timestamp = now
+fn payload(kind: &str, at: Timestamp, data: &serde_json::Value) -> String {
+    let timestamp = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     serde_json::json!({"type": kind, "timestamp": timestamp, "data": data}).to_string()
