@@ -51,6 +51,16 @@ pub enum ErrorCode {
     UsageExceeded,
     BadGateway,
     GatewayTimeout,
+    // Organizations.
+    /// The change would leave an org without an owner.
+    LastOwner,
+    /// An invitation link is unknown, used or revoked.
+    InvitationInvalid,
+    InvitationExpired,
+    /// The invitation was sent to another address than the signed-in user's.
+    InvitationEmailMismatch,
+    /// An org cannot be deleted while it owns keys that are not revoked.
+    OrgHasKeys,
 }
 
 impl ErrorCode {
@@ -92,6 +102,11 @@ impl ErrorCode {
             Self::UsageExceeded => "USAGE_EXCEEDED",
             Self::BadGateway => "BAD_GATEWAY",
             Self::GatewayTimeout => "GATEWAY_TIMEOUT",
+            Self::LastOwner => "LAST_OWNER",
+            Self::InvitationInvalid => "INVITATION_INVALID",
+            Self::InvitationExpired => "INVITATION_EXPIRED",
+            Self::InvitationEmailMismatch => "INVITATION_EMAIL_MISMATCH",
+            Self::OrgHasKeys => "ORG_HAS_KEYS",
         }
     }
 
@@ -126,6 +141,9 @@ impl ErrorCode {
             Self::TooManyAttempts => 429,
             Self::InternalError => 500,
             Self::ServiceUnavailable => 503,
+            Self::LastOwner | Self::OrgHasKeys => 409,
+            Self::InvitationInvalid | Self::InvitationExpired => 400,
+            Self::InvitationEmailMismatch => 403,
         }
     }
 }

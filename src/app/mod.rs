@@ -11,6 +11,7 @@ pub mod layout;
 pub mod lifecycle_types;
 pub mod limit_types;
 pub mod notification_types;
+pub mod org_types;
 pub mod pages;
 pub mod policy_types;
 #[cfg(feature = "ssr")]

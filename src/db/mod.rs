@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod mail_outbox;
 pub mod notification_prefs;
 pub mod notifications;
+pub mod orgs;
 pub mod rate_limit_policies;
 pub mod rollup_breakdown;
 pub mod rollup_store;

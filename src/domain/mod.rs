@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod notification_prefs;
 pub mod notifications;
+pub mod orgs;
 pub mod password_reset;
 pub mod passwords;
 pub mod patch_fields;

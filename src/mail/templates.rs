@@ -54,6 +54,14 @@ pub enum Mail {
     TwoFactorReset(Notice),
     /// An event the user opted in to hear of by mail (`crate::mail::events`).
     Event(EventNotice),
+    /// An invitation to join an organization (the link works once, for `valid_days`).
+    OrgInvitation {
+        token: String,
+        org_name: String,
+        inviter: String,
+        role: String,
+        valid_days: i64,
+    },
 }
 
 /// What an event mail says: the notification's title, text and link.
@@ -79,6 +87,7 @@ impl Mail {
             Self::RecoveryCodeUsed(_) => "recovery_code_used",
             Self::RecoveryCodesReplaced(_) => "recovery_codes_replaced",
             Self::TwoFactorReset(_) => "two_factor_reset",
+            Self::OrgInvitation { .. } => "org_invitation",
             Self::Event(e) => {
                 crate::domain::notification_prefs::event_type(&e.kind).map_or("event", |t| t.kind)
             }
@@ -219,6 +228,26 @@ fn body(mail: &Mail, public_url: &str) -> Body {
             closing: not_you(base),
         },
         Mail::Event(e) => event_body(e, base),
+        Mail::OrgInvitation {
+            token,
+            org_name,
+            inviter,
+            role,
+            valid_days,
+        } => Body {
+            subject: format!("You are invited to join {org_name} on Keyport"),
+            paragraphs: vec![format!(
+                "{inviter} invited you to join the organization {org_name} on Keyport as {role}. To accept, open this link and sign in with this address:"
+            )],
+            action: Some((
+                "Accept the invitation",
+                format!("{base}/invitations/{}", url_encode(token, false)),
+            )),
+            details: vec![],
+            closing: format!(
+                "The link works once, for {valid_days} days. If you do not expect it, ignore this message."
+            ),
+        },
         Mail::RecoveryCodeUsed(n) => Body {
             subject: "A recovery code was used to sign in to Keyport".into(),
             paragraphs: vec![

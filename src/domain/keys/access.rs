@@ -25,13 +25,27 @@ pub struct KeyAccess {
 impl KeyAccess {
     /// The actor's key permissions. Org memberships are read fresh on every request, so a
     /// removed member loses access at once.
-    pub async fn load(_db: &Db, actor: &Actor) -> AppResult<KeyAccess> {
+    pub async fn load(db: &Db, actor: &Actor) -> AppResult<KeyAccess> {
+        let orgs = crate::db::orgs::memberships(db, actor.user.id.0)
+            .await
+            .map_err(crate::domain::db_failure)?
+            .into_iter()
+            .filter_map(|(id, role)| Some((id, OrgRole::parse(&role)?)))
+            .collect();
         Ok(KeyAccess {
             user_id: actor.user.id.0,
             admin: actor.user.role.is_admin(),
             viewer: actor.user.role == crate::app::types::Role::Viewer,
-            orgs: Vec::new(),
+            orgs,
         })
+    }
+
+    /// Whether the actor may create keys owned by `org_id`: owners, admins and members (not
+    /// org viewers); global admins in any org.
+    pub fn can_create_in(&self, org_id: i64) -> bool {
+        !self.viewer
+            && (self.admin
+                || matches!(self.org_role(org_id), Some(role) if role != OrgRole::Viewer))
     }
 
     pub fn org_role(&self, org_id: i64) -> Option<OrgRole> {

@@ -262,13 +262,6 @@ fn audit<'a>(
     entry
 }
 
-fn not_supported(field: &str, what: &str) -> FieldError {
-    FieldError {
-        field: format!("body.{field}"),
-        message: format!("is not available yet ({what})"),
-    }
-}
-
 /// A fresh key row with new material; the plaintext is returned beside it.
 pub(crate) fn new_material(crypto: &Keys, prefix: &str) -> (String, String, String) {
     let plaintext = material::generate(prefix);
@@ -322,9 +315,6 @@ pub async fn create_key(
         to_millis(now),
     );
     let mut unsupported = Vec::new();
-    if input.org_id.is_some() {
-        unsupported.push(not_supported("org_id", "organizations"));
-    }
     let now_ms = to_millis(now);
     let traffic = settings::for_create(
         &mut v,
@@ -362,6 +352,27 @@ pub async fn create_key(
         }]));
     }
 
+    // An org key belongs to the org (its owner is the creator): members and up may create
+    // one; an org the actor is not in answers like one that does not exist.
+    if let Some(org_id) = input.org_id {
+        let access = access::KeyAccess::load(ctx.db, actor).await?;
+        let exists = db::orgs::find(ctx.db, org_id)
+            .await
+            .map_err(db_failure)?
+            .is_some();
+        if !exists || (access.org_role(org_id).is_none() && !access.admin) {
+            return Err(AppError::validation(vec![FieldError {
+                field: "body.org_id".into(),
+                message: "no such organization".into(),
+            }]));
+        }
+        if !access.can_create_in(org_id) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "Org viewers cannot create the org's keys.",
+            ));
+        }
+    }
     if let Some(api_id) = input.api_id
         && db::apis::find(ctx.db, api_id)
             .await
@@ -387,7 +398,7 @@ pub async fn create_key(
         ip_allowlist: json_list(&ip_allowlist),
         allowed_origins: json_list(&allowed_origins),
         owner_user_id: owner,
-        org_id: None,
+        org_id: input.org_id,
         api_id: input.api_id,
         created_by: Some(actor.user.id.0),
         enabled: true,

@@ -1,0 +1,82 @@
+//! The wire shapes of organizations, members and invitations (REST and portal alike).
+
+use crate::app::types::OrgRole;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// An organization, with the caller's role in it (`null` for a global admin who is no member).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    /// owner | admin | member | viewer
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, example = "owner"))]
+    pub role: Option<OrgRole>,
+    pub created_by: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrgPage {
+    pub items: Vec<Org>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrgMember {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "member"))]
+    pub role: OrgRole,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub joined_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrgMemberPage {
+    pub items: Vec<OrgMember>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A pending invitation (the token is only ever in the mailed link).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrgInvitation {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "member"))]
+    pub role: OrgRole,
+    pub invited_by: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrgInvitationPage {
+    pub items: Vec<OrgInvitation>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
