@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lifecycle;
 pub mod notifications;
+pub mod orgs;
 pub mod password_reset;
 pub mod rate_limits;
 pub mod two_factor;
@@ -63,6 +64,10 @@ use utoipa::{
         webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
         notifications::preferences_get, notifications::preferences_update,
         notifications::broadcasts_create,
+        orgs::orgs_list, orgs::orgs_create, orgs::orgs_get, orgs::orgs_update, orgs::orgs_delete,
+        orgs::org_members_list, orgs::org_members_update, orgs::org_members_delete,
+        orgs::org_invitations_list, orgs::org_invitations_create, orgs::org_invitations_delete,
+        orgs::invitations_accept,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -81,6 +86,7 @@ use utoipa::{
         (name = "alerts", description = "Usage alerts: rules (admins) and the alerts they raised"),
         (name = "notifications", description = "The caller's in-portal notifications and which channels (in-app, email, webhook) each event type reaches"),
         (name = "webhooks", description = "The caller's webhook endpoints: signed deliveries (Standard Webhooks), retries, the delivery log"),
+        (name = "orgs", description = "Organizations: members with roles (owner, admin, member, viewer), invitations by mailed single-use link; non-members get 404"),
     )
 )]
 pub struct ApiDoc;
@@ -278,6 +284,27 @@ pub fn router() -> Router<AppState> {
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             post(webhooks::webhooks_redeliver),
         )
+        .route("/api/v1/orgs", get(orgs::orgs_list).post(orgs::orgs_create))
+        .route(
+            "/api/v1/orgs/{id}",
+            get(orgs::orgs_get)
+                .patch(orgs::orgs_update)
+                .delete(orgs::orgs_delete),
+        )
+        .route("/api/v1/orgs/{id}/members", get(orgs::org_members_list))
+        .route(
+            "/api/v1/orgs/{id}/members/{user_id}",
+            axum::routing::patch(orgs::org_members_update).delete(orgs::org_members_delete),
+        )
+        .route(
+            "/api/v1/orgs/{id}/invitations",
+            get(orgs::org_invitations_list).post(orgs::org_invitations_create),
+        )
+        .route(
+            "/api/v1/orgs/{id}/invitations/{inv_id}",
+            axum::routing::delete(orgs::org_invitations_delete),
+        )
+        .route("/api/v1/invitations/accept", post(orgs::invitations_accept))
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
 }
