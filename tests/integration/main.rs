@@ -22,6 +22,8 @@ mod metrics;
 mod notification_center;
 mod notification_prefs;
 mod ops;
+mod orgs;
+mod orgs_access;
 mod password_reset;
 mod policies;
 mod portal;
