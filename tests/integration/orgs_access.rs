@@ -329,8 +329,8 @@ async fn bad_input_changes_nothing() {
     }
     expect_error(
         api.get("/api/v1/orgs/abc", Some(&alice)).await,
-        400,
-        "BAD_REQUEST",
+        404,
+        "NOT_FOUND",
     )
     .await;
     expect_error(
