@@ -295,3 +295,29 @@ pub async fn keys_verify(
     )
         .into_response())
 }
+
+#[utoipa::path(post, path = "/api/v1/keys/bulk", tag = "keys", security(("bearer" = [])),
+    request_body = crate::domain::keys::bulk::BulkRequest,
+    responses(
+        (status = 200, description = "Per-item results (`dry_run`: what would change, nothing written); one bad id never aborts the others. Item codes: NOT_FOUND, FORBIDDEN, KEY_REVOKED, VALIDATION_ERROR", body = crate::domain::keys::bulk::BulkOutcome),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers cannot change keys", body = ErrorBody),
+        (status = 422, description = "Unknown action, ids and filter both or neither, more than 10000 items, missing expires_at/tags, wrong types", body = ErrorBody),
+    ))]
+pub async fn keys_bulk(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiJson(req): ApiJson<crate::domain::keys::bulk::BulkRequest>,
+) -> Result<Json<crate::domain::keys::bulk::BulkOutcome>, AppError> {
+    Ok(Json(
+        keys::bulk::bulk_keys(
+            &state.key_ctx(),
+            &actor(caller, client),
+            &req,
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}

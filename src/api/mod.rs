@@ -63,6 +63,7 @@ use utoipa::{
         webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
         notifications::preferences_get, notifications::preferences_update,
         notifications::broadcasts_create,
+        keys::keys_bulk,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -165,6 +166,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/me/password", post(users::users_me_password))
         .route("/api/v1/keys", post(keys::keys_create).get(keys::keys_list))
         .route("/api/v1/keys/verify", post(keys::keys_verify))
+        .route("/api/v1/keys/bulk", post(keys::keys_bulk))
         .route(
             "/api/v1/keys/{id}",
             get(keys::keys_get)

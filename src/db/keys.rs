@@ -51,7 +51,7 @@ pub struct TrafficColumns {
     pub refilled_period_start: Option<i64>,
 }
 
-const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
+pub(crate) const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
     allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at, \
     revoked_at, rotated_to_id, last_used_at, rate_limits, quota_period, quota_days, quota_anchor_day, quota_limit, \
     quota_used, quota_period_start, remaining, refill_interval, refill_amount, refilled_period_start";

@@ -11,6 +11,7 @@ pub mod email_tokens;
 pub mod events;
 pub mod jobs;
 pub mod key_allowance;
+pub mod key_bulk;
 pub mod key_expiry;
 pub mod key_templates;
 pub mod keys;

@@ -57,9 +57,31 @@ pub async fn list_keys(
     q: &KeyListQuery,
     now: Timestamp,
 ) -> AppResult<KeyPage> {
-    use db::keys::{SortKey, StatusFilter};
     let mut v = Validator::default();
     let (page, per_page) = crate::domain::paging(&mut v, q.page, q.per_page);
+    let access = super::access::KeyAccess::load(ctx.db, actor).await?;
+    let filter = filter_of(&mut v, &access, q);
+    v.finish()?;
+    let now_ms = to_millis(now);
+    let (rows, total) = db::keys::list(ctx.db, &filter, now_ms, per_page, (page - 1) * per_page)
+        .await
+        .map_err(db_failure)?;
+    Ok(KeyPage {
+        items: rows.iter().map(|r| view(r, ctx, now_ms)).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The database filter of `q` within what `access` may see; problems go to `v` (the caller
+/// finishes it). Lists and bulk selections share it, so "all matching" means the same.
+pub(crate) fn filter_of(
+    v: &mut Validator,
+    access: &super::access::KeyAccess,
+    q: &KeyListQuery,
+) -> db::keys::KeyFilter {
+    use db::keys::{SortKey, StatusFilter};
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some("active") => Some(StatusFilter::Active),
@@ -91,23 +113,17 @@ pub async fn list_keys(
             None
         }
     };
-    let expires_before =
-        parse_time_param(&mut v, "query.expires_before", q.expires_before.as_deref());
-    let last_used_before = parse_time_param(
-        &mut v,
-        "query.last_used_before",
-        q.last_used_before.as_deref(),
-    );
+    let expires_before = parse_time_param(v, "query.expires_before", q.expires_before.as_deref());
+    let last_used_before =
+        parse_time_param(v, "query.last_used_before", q.last_used_before.as_deref());
     v.check(
         q.q.as_ref().is_none_or(|s| s.chars().count() <= 200),
         "query.q",
         "must be at most 200 characters",
     );
-    v.finish()?;
     // Anyone may narrow by owner; the scope keeps it within what they may see (their own
     // keys, and their orgs' keys whoever owns them).
-    let access = super::access::KeyAccess::load(ctx.db, actor).await?;
-    let filter = db::keys::KeyFilter {
+    db::keys::KeyFilter {
         visible: access.scope(),
         owner_user_id: q.owner_user_id,
         status,
@@ -118,15 +134,5 @@ pub async fn list_keys(
         expires_before,
         last_used_before,
         sort,
-    };
-    let now_ms = to_millis(now);
-    let (rows, total) = db::keys::list(ctx.db, &filter, now_ms, per_page, (page - 1) * per_page)
-        .await
-        .map_err(db_failure)?;
-    Ok(KeyPage {
-        items: rows.iter().map(|r| view(r, ctx, now_ms)).collect(),
-        total,
-        page,
-        per_page,
-    })
+    }
 }
