@@ -9,6 +9,7 @@ mod api_errors;
 mod api_keys;
 mod apis;
 mod apis_portal;
+mod bulk;
 mod demo;
 mod email_verification;
 mod gateway;

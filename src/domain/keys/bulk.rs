@@ -250,7 +250,7 @@ async fn select(
     let filter = req
         .filter
         .as_ref()
-        .map(|q| super::list::filter_of(&mut v, access, q));
+        .map(|q| super::list::filter_of(&mut v, access, q, to_millis(now)));
     v.finish()?;
     let action = action.ok_or_else(AppError::internal)?;
     let ids = match (&req.ids, filter) {
