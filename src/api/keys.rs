@@ -321,3 +321,63 @@ pub async fn keys_bulk(
         .await?,
     ))
 }
+
+#[utoipa::path(get, path = "/api/v1/keys/saved-filters", tag = "keys", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your saved key filters, by name", body = [crate::domain::keys::saved_filters::SavedFilter]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn saved_filters_list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+) -> Result<Json<Vec<crate::domain::keys::saved_filters::SavedFilter>>, AppError> {
+    Ok(Json(
+        keys::saved_filters::list_saved_filters(&state.db, &actor(caller, client)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/saved-filters", tag = "keys", security(("bearer" = [])),
+    request_body = crate::domain::keys::saved_filters::NewSavedFilter,
+    responses(
+        (status = 201, description = "Saved", body = crate::domain::keys::saved_filters::SavedFilter),
+        (status = 409, description = "You already have a filter of that name (CONFLICT)", body = ErrorBody),
+        (status = 422, description = "Name empty or too long; query not a valid key filter", body = ErrorBody),
+    ))]
+pub async fn saved_filters_create(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiJson(input): ApiJson<crate::domain::keys::saved_filters::NewSavedFilter>,
+) -> Result<
+    (
+        StatusCode,
+        Json<crate::domain::keys::saved_filters::SavedFilter>,
+    ),
+    AppError,
+> {
+    let saved = keys::saved_filters::save_filter(
+        &state.db,
+        &actor(caller, client),
+        input,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keys/saved-filters/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Saved filter id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such filter of yours", body = ErrorBody),
+    ))]
+pub async fn saved_filters_delete(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    keys::saved_filters::delete_saved_filter(&state.db, &actor(caller, client), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -63,7 +63,8 @@ use utoipa::{
         webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
         notifications::preferences_get, notifications::preferences_update,
         notifications::broadcasts_create,
-        keys::keys_bulk,
+        keys::keys_bulk, keys::saved_filters_list, keys::saved_filters_create,
+        keys::saved_filters_delete,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -167,6 +168,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys", post(keys::keys_create).get(keys::keys_list))
         .route("/api/v1/keys/verify", post(keys::keys_verify))
         .route("/api/v1/keys/bulk", post(keys::keys_bulk))
+        .route(
+            "/api/v1/keys/saved-filters",
+            get(keys::saved_filters_list).post(keys::saved_filters_create),
+        )
+        .route(
+            "/api/v1/keys/saved-filters/{id}",
+            axum::routing::delete(keys::saved_filters_delete),
+        )
         .route(
             "/api/v1/keys/{id}",
             get(keys::keys_get)

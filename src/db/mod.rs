@@ -23,6 +23,7 @@ pub mod rate_limit_policies;
 pub mod rollup_breakdown;
 pub mod rollup_store;
 pub mod rollups;
+pub mod saved_filters;
 pub mod security_events;
 pub mod session_list;
 #[cfg(test)]

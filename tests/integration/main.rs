@@ -15,6 +15,7 @@ mod email_verification;
 mod gateway;
 mod harness;
 mod jobs;
+mod key_search;
 mod lifecycle;
 mod lifecycle_portal;
 mod mail;

@@ -9,6 +9,7 @@ mod inputs;
 mod list;
 pub mod material;
 pub mod reveal;
+pub mod saved_filters;
 pub mod validate;
 pub mod verify;
 
