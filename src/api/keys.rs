@@ -381,3 +381,20 @@ pub async fn saved_filters_delete(
     keys::saved_filters::delete_saved_filter(&state.db, &actor(caller, client), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[utoipa::path(get, path = "/api/v1/keys/bulk/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Bulk operation id")),
+    responses(
+        (status = 200, description = "Progress and, once done, per-item results", body = crate::app::bulk_types::BulkOperation),
+        (status = 404, description = "No such operation of yours", body = ErrorBody),
+    ))]
+pub async fn keys_bulk_get(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<crate::app::bulk_types::BulkOperation>, AppError> {
+    Ok(Json(
+        keys::bulk_ops::get_bulk_operation(&state.db, &actor(caller, client), id).await?,
+    ))
+}

@@ -64,7 +64,7 @@ use utoipa::{
         notifications::preferences_get, notifications::preferences_update,
         notifications::broadcasts_create,
         keys::keys_bulk, keys::saved_filters_list, keys::saved_filters_create,
-        keys::saved_filters_delete,
+        keys::saved_filters_delete, keys::keys_bulk_get,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -168,6 +168,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys", post(keys::keys_create).get(keys::keys_list))
         .route("/api/v1/keys/verify", post(keys::keys_verify))
         .route("/api/v1/keys/bulk", post(keys::keys_bulk))
+        .route("/api/v1/keys/bulk/{id}", get(keys::keys_bulk_get))
         .route(
             "/api/v1/keys/saved-filters",
             get(keys::saved_filters_list).post(keys::saved_filters_create),

@@ -9,7 +9,7 @@ use crate::app::types::KeyStatus;
 use crate::db::{self, events::NewEvent, key_bulk::ItemWrite, keys::KeyRow};
 use crate::domain::{Timestamp, db_failure, events::kinds, to_millis};
 use crate::error::{AppError, AppResult, ErrorCode, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most items one request may name (or a filter may select).
@@ -91,30 +91,7 @@ impl BulkAction {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BulkItemResult {
-    pub id: i64,
-    pub ok: bool,
-    /// NOT_FOUND (no such key, or not yours), FORBIDDEN (visible, not changeable),
-    /// KEY_REVOKED (a revoked key cannot change), VALIDATION_ERROR (e.g. too many tags),
-    /// INTERNAL_ERROR (its chunk failed to write).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub error_code: Option<String>,
-    /// What changes (dry run) or changed, e.g. "status: active → revoked".
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub change: Option<String>,
-    /// The key's name, for previews (absent for unknown ids).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BulkOutcome {
-    /// The `bulk_operations` row every item's audit record names (absent on a dry run).
-    pub operation_id: Option<i64>,
-    pub dry_run: bool,
-    pub results: Vec<BulkItemResult>,
-}
+pub use crate::app::bulk_types::{BulkItemResult, BulkOutcome};
 
 /// The validated options of an action.
 struct Options {
