@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (make bench), with the targets of the traffic-control issue:
-#  1. domain verification of cached keys, ns/op (cargo bench --bench verify);
+#  1. domain verification of cached keys, ns/op (cargo bench --bench verify); bulk revoke of
+#     10,000 audited keys on SQLite, median of 5 runs (cargo bench --bench bulk; target <= 2 s);
 #  2. usage ingestion through the recorder, events/s (cargo bench --bench ingest): SQLite
 #     (target >= 100,000 events/s), then PostgreSQL on a throwaway cluster (5 rounds of
 #     500,000, medians reported);
@@ -49,6 +50,9 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 echo "==> domain verify"
 domain_line="$(cargo bench --features ssr --bench verify 2>/dev/null | grep -E '^domain verify')"
 echo "${domain_line}"
+
+echo "==> bulk revoke (10,000 keys, SQLite)"
+cargo bench --features ssr --bench bulk 2>/dev/null | grep -E '^bulk revoke'
 
 echo "==> usage ingest"
 ingest_sqlite="$(cargo bench --features ssr --bench ingest -- sqlite 2>/dev/null | grep -E '^usage ingest sqlite:')"

@@ -295,3 +295,106 @@ pub async fn keys_verify(
     )
         .into_response())
 }
+
+#[utoipa::path(post, path = "/api/v1/keys/bulk", tag = "keys", security(("bearer" = [])),
+    request_body = crate::domain::keys::bulk::BulkRequest,
+    responses(
+        (status = 200, description = "Per-item results (`dry_run`: what would change, nothing written); one bad id never aborts the others. Item codes: NOT_FOUND, FORBIDDEN, KEY_REVOKED, VALIDATION_ERROR", body = crate::domain::keys::bulk::BulkOutcome),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers cannot change keys", body = ErrorBody),
+        (status = 422, description = "Unknown action, ids and filter both or neither, more than 10000 items, missing expires_at/tags, wrong types", body = ErrorBody),
+    ))]
+pub async fn keys_bulk(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiJson(req): ApiJson<crate::domain::keys::bulk::BulkRequest>,
+) -> Result<Json<crate::domain::keys::bulk::BulkOutcome>, AppError> {
+    Ok(Json(
+        keys::bulk::bulk_keys(
+            &state.key_ctx(),
+            &actor(caller, client),
+            &req,
+            OffsetDateTime::now_utc(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/saved-filters", tag = "keys", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your saved key filters, by name", body = [crate::domain::keys::saved_filters::SavedFilter]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn saved_filters_list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+) -> Result<Json<Vec<crate::domain::keys::saved_filters::SavedFilter>>, AppError> {
+    Ok(Json(
+        keys::saved_filters::list_saved_filters(&state.db, &actor(caller, client)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/saved-filters", tag = "keys", security(("bearer" = [])),
+    request_body = crate::domain::keys::saved_filters::NewSavedFilter,
+    responses(
+        (status = 201, description = "Saved", body = crate::domain::keys::saved_filters::SavedFilter),
+        (status = 409, description = "You already have a filter of that name (CONFLICT)", body = ErrorBody),
+        (status = 422, description = "Name empty or too long; query not a valid key filter", body = ErrorBody),
+    ))]
+pub async fn saved_filters_create(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiJson(input): ApiJson<crate::domain::keys::saved_filters::NewSavedFilter>,
+) -> Result<
+    (
+        StatusCode,
+        Json<crate::domain::keys::saved_filters::SavedFilter>,
+    ),
+    AppError,
+> {
+    let saved = keys::saved_filters::save_filter(
+        &state.db,
+        &actor(caller, client),
+        input,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keys/saved-filters/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Saved filter id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such filter of yours", body = ErrorBody),
+    ))]
+pub async fn saved_filters_delete(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    keys::saved_filters::delete_saved_filter(&state.db, &actor(caller, client), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/bulk/{id}", tag = "keys", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Bulk operation id")),
+    responses(
+        (status = 200, description = "Progress and, once done, per-item results", body = crate::app::bulk_types::BulkOperation),
+        (status = 404, description = "No such operation of yours", body = ErrorBody),
+    ))]
+pub async fn keys_bulk_get(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client: Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<crate::app::bulk_types::BulkOperation>, AppError> {
+    Ok(Json(
+        keys::bulk_ops::get_bulk_operation(&state.db, &actor(caller, client), id).await?,
+    ))
+}

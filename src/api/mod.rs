@@ -68,6 +68,8 @@ use utoipa::{
         orgs::org_members_list, orgs::org_members_update, orgs::org_members_delete,
         orgs::org_invitations_list, orgs::org_invitations_create, orgs::org_invitations_delete,
         orgs::invitations_accept,
+        keys::keys_bulk, keys::saved_filters_list, keys::saved_filters_create,
+        keys::saved_filters_delete, keys::keys_bulk_get,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -171,6 +173,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/me/password", post(users::users_me_password))
         .route("/api/v1/keys", post(keys::keys_create).get(keys::keys_list))
         .route("/api/v1/keys/verify", post(keys::keys_verify))
+        .route("/api/v1/keys/bulk", post(keys::keys_bulk))
+        .route("/api/v1/keys/bulk/{id}", get(keys::keys_bulk_get))
+        .route(
+            "/api/v1/keys/saved-filters",
+            get(keys::saved_filters_list).post(keys::saved_filters_create),
+        )
+        .route(
+            "/api/v1/keys/saved-filters/{id}",
+            axum::routing::delete(keys::saved_filters_delete),
+        )
         .route(
             "/api/v1/keys/{id}",
             get(keys::keys_get)

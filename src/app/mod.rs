@@ -1,6 +1,7 @@
 //! The portal: server-rendered pages; only islands (src/app/islands) run in the browser.
 
 pub mod alert_types;
+pub mod bulk_types;
 #[cfg(feature = "ssr")]
 pub mod charts;
 pub mod components;
@@ -90,6 +91,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/lifecycle") view=pages::lifecycle::LifecyclePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/key-templates") view=pages::key_templates::KeyTemplatesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/key-templates/:id") view=pages::key_templates::KeyTemplateDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys/bulk") view=pages::keys::bulk::BulkPreviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys/bulk/:id") view=pages::keys::bulk::BulkResultPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

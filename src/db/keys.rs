@@ -51,7 +51,7 @@ pub struct TrafficColumns {
     pub refilled_period_start: Option<i64>,
 }
 
-const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
+pub(crate) const COLUMNS: &str = "id, key_hash, prefix, last4, name, description, scopes, tags, metadata, ip_allowlist, \
     allowed_origins, owner_user_id, org_id, api_id, created_by, enabled, created_at, updated_at, expires_at, \
     revoked_at, rotated_to_id, last_used_at, rate_limits, quota_period, quota_days, quota_anchor_day, quota_limit, \
     quota_used, quota_period_start, remaining, refill_interval, refill_amount, refilled_period_start";
@@ -320,6 +320,8 @@ pub enum SortKey {
     NameAsc,
     NameDesc,
     ExpiresAsc,
+    ExpiresDesc,
+    LastUsedAsc,
     LastUsedDesc,
 }
 
@@ -342,10 +344,18 @@ pub struct KeyFilter {
     /// Matches name, prefix or last4 (literal substring, case-insensitive).
     pub q: Option<String>,
     pub scope: Option<String>,
-    pub tag: Option<String>,
+    /// Every one of these tags.
+    pub tags: Vec<String>,
     pub api_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
     pub expires_before: Option<i64>,
+    /// Expiring after this (with `expires_before`: a window).
+    pub expires_after: Option<i64>,
     pub last_used_before: Option<i64>,
+    /// Only keys never used.
+    pub never_used: bool,
     pub sort: Option<SortKey>,
 }
 
@@ -423,7 +433,7 @@ pub async fn list(
         );
         clauses.push(format!("scopes LIKE {p} ESCAPE '\\'"));
     }
-    if let Some(tag) = &f.tag {
+    for tag in &f.tags {
         let p = arg(
             Arg::Text(format!(
                 "%{}%",
@@ -438,6 +448,21 @@ pub async fn list(
             "(expires_at IS NOT NULL AND expires_at < {})",
             arg(Arg::Int(t), &mut args)
         ));
+    }
+    if let Some(t) = f.expires_after {
+        clauses.push(format!("expires_at > {}", arg(Arg::Int(t), &mut args)));
+    }
+    if let Some(org) = f.org_id {
+        clauses.push(format!("org_id = {}", arg(Arg::Int(org), &mut args)));
+    }
+    if let Some(t) = f.created_from {
+        clauses.push(format!("created_at >= {}", arg(Arg::Int(t), &mut args)));
+    }
+    if let Some(t) = f.created_to {
+        clauses.push(format!("created_at < {}", arg(Arg::Int(t), &mut args)));
+    }
+    if f.never_used {
+        clauses.push("last_used_at IS NULL".to_string());
     }
     if let Some(t) = f.last_used_before {
         clauses.push(format!(
@@ -457,6 +482,12 @@ pub async fn list(
         SortKey::NameDesc => "LOWER(name) DESC, id DESC",
         SortKey::ExpiresAsc => {
             "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at ASC, id ASC"
+        }
+        SortKey::ExpiresDesc => {
+            "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at DESC, id DESC"
+        }
+        SortKey::LastUsedAsc => {
+            "CASE WHEN last_used_at IS NULL THEN 1 ELSE 0 END, last_used_at ASC, id ASC"
         }
         SortKey::LastUsedDesc => {
             "CASE WHEN last_used_at IS NULL THEN 1 ELSE 0 END, last_used_at DESC, id DESC"

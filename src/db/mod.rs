@@ -11,6 +11,7 @@ pub mod email_tokens;
 pub mod events;
 pub mod jobs;
 pub mod key_allowance;
+pub mod key_bulk;
 pub mod key_expiry;
 pub mod key_templates;
 pub mod keys;
@@ -23,6 +24,7 @@ pub mod rate_limit_policies;
 pub mod rollup_breakdown;
 pub mod rollup_store;
 pub mod rollups;
+pub mod saved_filters;
 pub mod security_events;
 pub mod session_list;
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct KeyFilters {
     pub status: String,
     pub tag: String,
     pub sort: String,
+    pub expires_within: String,
+    /// "true": only keys never used.
+    pub never_used: String,
     pub page: i64,
 }
 
@@ -54,6 +57,8 @@ pub async fn keys_page(filters: KeyFilters) -> Result<KeyListPage, AppError> {
         q: none_if_empty(&filters.q),
         tag: none_if_empty(&filters.tag),
         sort: none_if_empty(&filters.sort),
+        expires_within: none_if_empty(&filters.expires_within),
+        never_used: (filters.never_used == "true").then_some(true),
         ..Default::default()
     };
     let page = list_keys(&state.key_ctx(), &actor, &query, edge::now()).await?;

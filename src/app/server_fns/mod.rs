@@ -8,6 +8,7 @@ pub mod apis;
 pub mod auth;
 pub mod dashboard;
 pub mod email_verification;
+pub mod key_bulk;
 pub mod keys;
 pub mod lifecycle;
 pub mod notifications;

@@ -2,12 +2,15 @@
 //! audited and reflected in the verification cache before it is reported done.
 
 pub mod access;
+pub mod bulk;
+pub mod bulk_ops;
 pub mod cache;
 mod events;
 mod inputs;
 mod list;
 pub mod material;
 pub mod reveal;
+pub mod saved_filters;
 pub mod validate;
 pub mod verify;
 
@@ -71,7 +74,7 @@ pub struct KeyContext<'a> {
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;
 pub const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
 
-fn parse_future(v: &mut Validator, text: &str, now: Timestamp) -> Option<i64> {
+pub(super) fn parse_future(v: &mut Validator, text: &str, now: Timestamp) -> Option<i64> {
     match Timestamp::parse(text, &time::format_description::well_known::Rfc3339) {
         Ok(t) => {
             v.check(t > now, "body.expires_at", "must be in the future");
@@ -88,11 +91,11 @@ fn parse_future(v: &mut Validator, text: &str, now: Timestamp) -> Option<i64> {
     }
 }
 
-fn json_list(list: &[String]) -> String {
+pub(super) fn json_list(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
-fn list_of(text: &str) -> Vec<String> {
+pub(super) fn list_of(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
@@ -231,14 +234,14 @@ pub(crate) fn hex_to_hash(hex: &str) -> Option<[u8; 32]> {
 }
 
 /// Drops a key from the verification cache after a change, before the change is reported.
-fn forget(cache: &KeyCache, key_hash_hex: &str) {
+pub(super) fn forget(cache: &KeyCache, key_hash_hex: &str) {
     if let Some(h) = hex_to_hash(key_hash_hex) {
         cache.forget(&h);
     }
 }
 
 /// The audit record's view of a key: everything but the hash.
-fn audit_values(row: &KeyRow) -> String {
+pub(super) fn audit_values(row: &KeyRow) -> String {
     serde_json::json!({
         "name": row.name, "description": row.description, "prefix": row.prefix, "last4": row.last4,
         "scopes": list_of(&row.scopes), "tags": list_of(&row.tags),

@@ -1,5 +1,6 @@
 //! The keys pages: list, create, detail.
 
+pub mod bulk;
 pub mod detail;
 pub mod new;
 pub mod usage;
@@ -43,6 +44,8 @@ pub fn KeysPage() -> impl IntoView {
         status: query.get("status").unwrap_or_default(),
         tag: query.get("tag").unwrap_or_default(),
         sort: query.get("sort").unwrap_or_default(),
+        expires_within: query.get("expires_within").unwrap_or_default(),
+        never_used: query.get("never_used").unwrap_or_default(),
         page: query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
     };
     let deleted = query.get("deleted").is_some();
@@ -84,11 +87,23 @@ pub fn KeysPage() -> impl IntoView {
                     <div class="field">
                         <label for="sort">"Sort"</label>
                         <select id="sort" name="sort">
-                            {[("-created_at", "Newest"), ("created_at", "Oldest"), ("name", "Name"), ("expires_at", "Expiring soonest"), ("-last_used_at", "Recently used")]
+                            {[("-created_at", "Newest"), ("created_at", "Oldest"), ("name", "Name"), ("expires_at", "Expiring soonest"), ("-expires_at", "Expiring latest"), ("-last_used_at", "Recently used"), ("last_used_at", "Least recently used")]
                                 .into_iter()
                                 .map(|(v, l)| view! { <option value=v selected=f.sort == v>{l}</option> })
                                 .collect_view()}
                         </select>
+                    </div>
+                    <div class="field">
+                        <label for="expires_within">"Expires within"</label>
+                        <select id="expires_within" name="expires_within">
+                            {[("", "Any time"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days")]
+                                .into_iter()
+                                .map(|(v, l)| view! { <option value=v selected=f.expires_within == v>{l}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label><input type="checkbox" name="never_used" value="true" checked=f.never_used == "true"/>" Never used"</label>
                     </div>
                     <div class="form-actions"><button class="btn btn-secondary" type="submit">"Apply"</button></div>
                 </form>
@@ -130,24 +145,45 @@ fn KeyTable(page: KeyListPage, filters: KeyFilters, can_create: bool) -> impl In
     let pages = (page.total + page.per_page - 1) / page.per_page;
     let link = {
         let f = filters.clone();
-        move |p: i64| {
-            let enc = |s: &str| format::url_encode(s, false);
-            format!(
-                "/keys?q={}&status={}&tag={}&sort={}&page={p}",
-                enc(&f.q),
-                enc(&f.status),
-                enc(&f.tag),
-                enc(&f.sort)
-            )
-        }
+        move |p: i64| format!("/keys?{}&page={p}", filter_query(&f))
     };
+    let filter = filter_query(&filters);
+    let total = page.total;
     let prev = (page.page > 1).then(|| link(page.page - 1));
     let next = (page.page < pages).then(|| link(page.page + 1));
     view! {
+        <form method="get" action="/keys/bulk" aria-label="Change selected keys">
+        {can_create.then(|| view! {
+            <div class="row filters">
+                <input type="hidden" name="filter" value=filter.clone()/>
+                <div class="field">
+                    <label><input type="checkbox" name="all" value="1"/>{format!(" Select all {total} matching this filter")}</label>
+                </div>
+                <div class="field">
+                    <label for="bulk-action">"Action"</label>
+                    <select id="bulk-action" name="action">
+                        {[("revoke", "Revoke"), ("disable", "Disable"), ("enable", "Enable"), ("extend", "Extend expiry"), ("tag", "Add tag"), ("untag", "Remove tag"), ("delete", "Delete")]
+                            .into_iter()
+                            .map(|(v, l)| view! { <option value=v>{l}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="bulk-expires">"New expiry (extend)"</label>
+                    <input id="bulk-expires" name="expires_at" type="date"/>
+                </div>
+                <div class="field">
+                    <label for="bulk-tags">"Tags (add/remove)"</label>
+                    <input id="bulk-tags" name="tags" type="text" maxlength="200"/>
+                </div>
+                <div class="form-actions"><button class="btn btn-secondary" type="submit">"Preview change"</button></div>
+            </div>
+        })}
         <div class="table-wrap">
             <table class="table">
                 <thead>
                     <tr>
+                        {can_create.then(|| view! { <th scope="col"><span class="sr-only">"Select"</span></th> })}
                         <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Status"</th>
                         <th scope="col">"Scopes"</th><th scope="col">"Tags"</th><th scope="col">"Expires"</th><th scope="col">"Last used"</th>
                     </tr>
@@ -157,6 +193,7 @@ fn KeyTable(page: KeyListPage, filters: KeyFilters, can_create: bool) -> impl In
                         let href = format!("/keys/{}", k.id.0);
                         view! {
                             <tr>
+                                {can_create.then(|| view! { <td><input type="checkbox" name="ids" value=k.id.0.to_string() aria-label=format!("Select {}", k.name)/></td> })}
                                 <td><a href=href>{k.name.clone()}</a></td>
                                 <td class="mono">{masked(&k)}</td>
                                 <td>{status_badge(k.status)}</td>
@@ -170,6 +207,7 @@ fn KeyTable(page: KeyListPage, filters: KeyFilters, can_create: bool) -> impl In
                 </tbody>
             </table>
         </div>
+        </form>
         <nav class="row" aria-label="Pagination">
             <span class="muted">{format!("{} key{} · page {} of {}", page.total, if page.total == 1 { "" } else { "s" }, page.page, pages.max(1))}</span>
             {prev.map(|href| view! { <a class="btn btn-ghost" href=href>"← Previous"</a> })}
@@ -177,4 +215,18 @@ fn KeyTable(page: KeyListPage, filters: KeyFilters, can_create: bool) -> impl In
         </nav>
     }
     .into_any()
+}
+
+/// The list's filters as a query string (paging left out), for links and bulk selections.
+fn filter_query(f: &KeyFilters) -> String {
+    let enc = |s: &str| format::url_encode(s, false);
+    format!(
+        "q={}&status={}&tag={}&sort={}&expires_within={}&never_used={}",
+        enc(&f.q),
+        enc(&f.status),
+        enc(&f.tag),
+        enc(&f.sort),
+        enc(&f.expires_within),
+        enc(&f.never_used)
+    )
 }
