@@ -51,6 +51,10 @@ pub enum ErrorCode {
     UsageExceeded,
     BadGateway,
     GatewayTimeout,
+    /// An admin suspended the account: its sessions, tokens and management keys are refused.
+    AccountSuspended,
+    /// The change would leave the instance without an active super admin.
+    LastSuperAdmin,
 }
 
 impl ErrorCode {
@@ -92,6 +96,8 @@ impl ErrorCode {
             Self::UsageExceeded => "USAGE_EXCEEDED",
             Self::BadGateway => "BAD_GATEWAY",
             Self::GatewayTimeout => "GATEWAY_TIMEOUT",
+            Self::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Self::LastSuperAdmin => "LAST_SUPER_ADMIN",
         }
     }
 
@@ -109,6 +115,7 @@ impl ErrorCode {
             | Self::ApiKeyExpired
             | Self::ApiKeyDisabled => 401,
             Self::Forbidden | Self::CsrfFailed | Self::EmailNotVerified => 403,
+            Self::AccountSuspended => 403,
             Self::PermissionDenied | Self::IpNotAllowed | Self::OriginNotAllowed => 403,
             Self::RateLimitExceeded | Self::QuotaExceeded | Self::UsageExceeded => 429,
             Self::BadGateway => 502,
@@ -119,7 +126,8 @@ impl ErrorCode {
             | Self::SlugTaken
             | Self::Conflict
             | Self::SetupRequired
-            | Self::SetupDone => 409,
+            | Self::SetupDone
+            | Self::LastSuperAdmin => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ValidationError => 422,
@@ -181,6 +189,13 @@ impl AppError {
 
     pub fn unauthorized() -> Self {
         Self::new(ErrorCode::Unauthorized, "Sign in to continue.")
+    }
+
+    pub fn account_suspended() -> Self {
+        Self::new(
+            ErrorCode::AccountSuspended,
+            "This account is suspended by an administrator; contact them to have it reactivated.",
+        )
     }
 
     pub fn forbidden() -> Self {
