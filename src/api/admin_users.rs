@@ -157,7 +157,9 @@ pub async fn admin_users_suspend(
     // The body is optional; one that is sent must be well formed.
     let input = match body {
         Ok(ApiJson(input)) => input,
-        Err(e) if e.code == crate::error::ErrorCode::UnsupportedMediaType => SuspendInput::default(),
+        Err(e) if e.code == crate::error::ErrorCode::UnsupportedMediaType => {
+            SuspendInput::default()
+        }
         Err(e) => return Err(e),
     };
     let now = OffsetDateTime::now_utc();

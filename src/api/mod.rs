@@ -18,6 +18,8 @@ pub mod rate_limits;
 pub mod two_factor;
 pub mod users;
 pub mod webhooks;
+// Admin console
+pub mod admin_users;
 
 use crate::server::state::AppState;
 use axum::{
@@ -63,6 +65,9 @@ use utoipa::{
         webhooks::webhooks_delivery, webhooks::webhooks_redeliver,
         notifications::preferences_get, notifications::preferences_update,
         notifications::broadcasts_create,
+        admin_users::admin_users_list, admin_users::admin_users_get, admin_users::admin_users_update,
+        admin_users::admin_users_suspend, admin_users::admin_users_reactivate,
+        admin_users::audit_log_list, admin_users::audit_log_export, admin_users::admin_security_events,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -277,6 +282,29 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             post(webhooks::webhooks_redeliver),
+        )
+        // Admin console
+        .route("/api/v1/admin/users", get(admin_users::admin_users_list))
+        .route(
+            "/api/v1/admin/users/{id}",
+            get(admin_users::admin_users_get).patch(admin_users::admin_users_update),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/suspend",
+            post(admin_users::admin_users_suspend),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/reactivate",
+            post(admin_users::admin_users_reactivate),
+        )
+        .route("/api/v1/audit-log", get(admin_users::audit_log_list))
+        .route(
+            "/api/v1/audit-log/export.csv",
+            get(admin_users::audit_log_export),
+        )
+        .route(
+            "/api/v1/admin/security-events",
+            get(admin_users::admin_security_events),
         )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))

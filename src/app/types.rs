@@ -213,6 +213,7 @@ pub struct Enrollment {
 
 /// A page of the admin users table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserListPage {
     pub items: Vec<UserSummary>,
     pub total: i64,
