@@ -61,6 +61,10 @@ pub enum ErrorCode {
     InvitationEmailMismatch,
     /// An org cannot be deleted while it owns keys that are not revoked.
     OrgHasKeys,
+    /// An admin suspended the account: its sessions, tokens and management keys are refused.
+    AccountSuspended,
+    /// The change would leave the instance without an active super admin.
+    LastSuperAdmin,
 }
 
 impl ErrorCode {
@@ -107,6 +111,8 @@ impl ErrorCode {
             Self::InvitationExpired => "INVITATION_EXPIRED",
             Self::InvitationEmailMismatch => "INVITATION_EMAIL_MISMATCH",
             Self::OrgHasKeys => "ORG_HAS_KEYS",
+            Self::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Self::LastSuperAdmin => "LAST_SUPER_ADMIN",
         }
     }
 
@@ -124,6 +130,7 @@ impl ErrorCode {
             | Self::ApiKeyExpired
             | Self::ApiKeyDisabled => 401,
             Self::Forbidden | Self::CsrfFailed | Self::EmailNotVerified => 403,
+            Self::AccountSuspended => 403,
             Self::PermissionDenied | Self::IpNotAllowed | Self::OriginNotAllowed => 403,
             Self::RateLimitExceeded | Self::QuotaExceeded | Self::UsageExceeded => 429,
             Self::BadGateway => 502,
@@ -134,7 +141,8 @@ impl ErrorCode {
             | Self::SlugTaken
             | Self::Conflict
             | Self::SetupRequired
-            | Self::SetupDone => 409,
+            | Self::SetupDone
+            | Self::LastSuperAdmin => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ValidationError => 422,
@@ -199,6 +207,13 @@ impl AppError {
 
     pub fn unauthorized() -> Self {
         Self::new(ErrorCode::Unauthorized, "Sign in to continue.")
+    }
+
+    pub fn account_suspended() -> Self {
+        Self::new(
+            ErrorCode::AccountSuspended,
+            "This account is suspended by an administrator; contact them to have it reactivated.",
+        )
     }
 
     pub fn forbidden() -> Self {

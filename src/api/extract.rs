@@ -266,6 +266,9 @@ async fn management_key(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let key = &cached.state;
+    if key.owner_suspended {
+        return Err(AppError::account_suspended());
+    }
     if verify::check(key, &[], peer, crate::domain::to_millis(now)) != VerifyCode::Valid {
         return Err(refused());
     }
@@ -281,6 +284,9 @@ async fn management_key(
         .await
         .map_err(crate::domain::db_failure)?
         .ok_or_else(refused)?;
+    if user.suspended_at.is_some() {
+        return Err(AppError::account_suspended());
+    }
     Ok(CurrentUser {
         user,
         method: AuthMethod::ManagementKey {

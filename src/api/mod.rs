@@ -19,6 +19,8 @@ pub mod rate_limits;
 pub mod two_factor;
 pub mod users;
 pub mod webhooks;
+// Admin console
+pub mod admin_users;
 
 use crate::server::state::AppState;
 use axum::{
@@ -70,6 +72,9 @@ use utoipa::{
         orgs::invitations_accept,
         keys::keys_bulk, keys::saved_filters_list, keys::saved_filters_create,
         keys::saved_filters_delete, keys::keys_bulk_get,
+        admin_users::admin_users_list, admin_users::admin_users_get, admin_users::admin_users_update,
+        admin_users::admin_users_suspend, admin_users::admin_users_reactivate,
+        admin_users::audit_log_list, admin_users::audit_log_export, admin_users::admin_security_events,
     ),
     components(schemas(error::ErrorBody, crate::error::ErrorCode, crate::error::FieldError,
         crate::domain::keys::verify::VerifyCode)),
@@ -317,6 +322,29 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(orgs::org_invitations_delete),
         )
         .route("/api/v1/invitations/accept", post(orgs::invitations_accept))
+        // Admin console
+        .route("/api/v1/admin/users", get(admin_users::admin_users_list))
+        .route(
+            "/api/v1/admin/users/{id}",
+            get(admin_users::admin_users_get).patch(admin_users::admin_users_update),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/suspend",
+            post(admin_users::admin_users_suspend),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/reactivate",
+            post(admin_users::admin_users_reactivate),
+        )
+        .route("/api/v1/audit-log", get(admin_users::audit_log_list))
+        .route(
+            "/api/v1/audit-log/export.csv",
+            get(admin_users::audit_log_export),
+        )
+        .route(
+            "/api/v1/admin/security-events",
+            get(admin_users::admin_security_events),
+        )
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
 }

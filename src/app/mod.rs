@@ -1,5 +1,6 @@
 //! The portal: server-rendered pages; only islands (src/app/islands) run in the browser.
 
+pub mod admin_types;
 pub mod alert_types;
 pub mod bulk_types;
 #[cfg(feature = "ssr")]

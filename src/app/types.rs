@@ -118,6 +118,13 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub updated_at: OffsetDateTime,
+    /// Set while an admin has the account suspended: nothing of it works until reactivated.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub suspended_at: Option<OffsetDateTime>,
+    /// The admin's note on why (admins only see it; null when not suspended).
+    #[serde(default)]
+    pub suspended_reason: Option<String>,
 }
 
 impl User {
@@ -206,6 +213,7 @@ pub struct Enrollment {
 
 /// A page of the admin users table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserListPage {
     pub items: Vec<UserSummary>,
     pub total: i64,
@@ -396,6 +404,8 @@ mod tests {
             email_verified: true,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
+            suspended_at: None,
+            suspended_reason: None,
         };
         assert_eq!(user.initials(), "AK");
         user.name = "   ".into();

@@ -34,6 +34,9 @@ pub mod usage;
 pub mod users;
 pub mod web_sessions;
 pub mod webhooks;
+// Admin console
+pub mod admin_users;
+pub mod audit_log;
 
 use sqlx::{
     PgPool, SqlitePool,

@@ -11,6 +11,8 @@ struct UserRow {
     email_verified_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    suspended_at: Option<i64>,
+    suspended_reason: Option<String>,
 }
 
 impl UserRow {
@@ -24,11 +26,13 @@ impl UserRow {
             email_verified: self.email_verified_at.is_some(),
             created_at: from_millis(self.created_at),
             updated_at: from_millis(self.updated_at),
+            suspended_at: self.suspended_at.map(from_millis),
+            suspended_reason: self.suspended_reason,
         }
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, updated_at";
+const USER_COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, updated_at, suspended_at, suspended_reason";
 
 /// What sign-in needs besides the public fields.
 pub struct Credentials {

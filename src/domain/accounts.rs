@@ -239,6 +239,10 @@ async fn check_password(
         security_log::record(db, AccountEvent::SignInFailed, user_id, &email, client, now).await;
     }
     match found {
+        Some(c) if verified && c.user.suspended_at.is_some() => {
+            tracing::info!(user_id = c.user.id.0, "sign-in refused: account suspended");
+            Err(AppError::account_suspended())
+        }
         Some(c) if verified => {
             tracing::info!(user_id = c.user.id.0, "signed in");
             Ok(SignedIn {

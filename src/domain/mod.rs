@@ -34,6 +34,9 @@ pub mod traffic;
 pub mod two_factor;
 pub mod usage;
 pub mod webhooks;
+// Admin console
+pub mod admin_users;
+pub mod audit_log;
 
 use crate::error::AppError;
 use time::OffsetDateTime;

@@ -20,6 +20,9 @@ pub enum AccountEvent {
     TotpReset,
     RecoveryCodesRegenerated,
     PasswordChanged,
+    /// An admin suspended the account.
+    AccountSuspended,
+    AccountReactivated,
 }
 
 impl AccountEvent {
@@ -33,6 +36,8 @@ impl AccountEvent {
             Self::TotpReset => "auth.totp_reset",
             Self::RecoveryCodesRegenerated => "auth.recovery_codes_regenerated",
             Self::PasswordChanged => "auth.password_changed",
+            Self::AccountSuspended => "auth.account_suspended",
+            Self::AccountReactivated => "auth.account_reactivated",
         }
     }
 }
@@ -122,7 +127,11 @@ fn notice_of(event: AccountEvent) -> Option<SecurityNotice> {
             "A recovery code was used",
             "Someone signed in to your account with one of your recovery codes; that code no longer works.",
         ),
-        AccountEvent::SignInFailed | AccountEvent::TotpFailed => return None,
+        // A suspended account reads no notices; the reactivated user sees the admin's page.
+        AccountEvent::SignInFailed
+        | AccountEvent::TotpFailed
+        | AccountEvent::AccountSuspended
+        | AccountEvent::AccountReactivated => return None,
     };
     Some(SecurityNotice { kind, title, body })
 }

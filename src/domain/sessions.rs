@@ -105,6 +105,12 @@ pub async fn refresh(
         .await
         .map_err(db_failure)?
         .ok_or_else(invalid_refresh)?;
+    let owner = db::users::find(db, UserId(state.user_id))
+        .await
+        .map_err(db_failure)?;
+    if owner.is_some_and(|u| u.suspended_at.is_some()) {
+        return Err(AppError::account_suspended());
+    }
     if state.session_revoked_at.is_some()
         || state.session_expires_at <= now_ms
         || state.token_expires_at <= now_ms
@@ -159,6 +165,14 @@ pub async fn authenticate_access_token(
 ) -> AppResult<TokenCaller> {
     let claims = tokens::decode(&keys.jwt, token, now.unix_timestamp())?;
     let user_id = UserId(claims.sub);
+    // Suspension revoked the sessions too; it is checked first so the answer names the cause.
+    let user = db::users::find(db, user_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidToken, "This account no longer exists."))?;
+    if user.suspended_at.is_some() {
+        return Err(AppError::account_suspended());
+    }
     let Some(last_used_ms) =
         db::auth_sessions::live_last_used(db, claims.sid, user_id, to_millis(now))
             .await
@@ -171,10 +185,6 @@ pub async fn authenticate_access_token(
     };
     // The sessions page's "last seen"; logged already if it fails, which fails no request.
     let _ = super::account_sessions::touch_api_session(db, claims.sid, last_used_ms, now).await;
-    let user = db::users::find(db, user_id)
-        .await
-        .map_err(db_failure)?
-        .ok_or_else(|| AppError::new(ErrorCode::InvalidToken, "This account no longer exists."))?;
     Ok(TokenCaller {
         user,
         session_id: claims.sid,

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use axum::{
     extract::{Request, State},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use tower_sessions::Session;
 
@@ -97,6 +97,11 @@ pub async fn session_user(state: &AppState, session: &Session) -> AppResult<Opti
         .await
         .map_err(crate::domain::db_failure)?;
     match creds {
+        Some(c) if c.user.suspended_at.is_some() => {
+            // Signed out for good: reactivation does not bring this session back.
+            sign_out(session).await?;
+            Err(AppError::account_suspended())
+        }
         Some(c) if Some(c.password_changed_at) == stamp => Ok(Some(c.user)),
         _ => {
             sign_out(session).await?;
@@ -112,8 +117,18 @@ pub async fn load_portal_user(
     mut req: Request,
     next: Next,
 ) -> Response {
-    // A store failure was logged already; the page then renders signed out.
-    let user = session_user(&state, &session).await.unwrap_or_default();
+    // A store failure was logged already; the page then renders signed out. A suspended
+    // account's page request lands on a page that says so (its session is gone already).
+    let user = match session_user(&state, &session).await {
+        Ok(user) => user,
+        Err(e) if e.code == crate::error::ErrorCode::AccountSuspended => {
+            if req.method() == axum::http::Method::GET {
+                return axum::response::Redirect::to("/account-suspended").into_response();
+            }
+            return e.into_response();
+        }
+        Err(_) => None,
+    };
     if user.is_some() {
         // Logged already; a missed last-seen update is no reason to fail the page.
         let _ = note_activity(&state, &session).await;

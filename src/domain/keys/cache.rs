@@ -152,6 +152,16 @@ impl KeyCache {
         }
     }
 
+    /// Drops every key of `owner_user_id` (their account was suspended or reactivated), with
+    /// the same epoch bump as [`forget`](Self::forget) so no older read refills one.
+    pub fn forget_owner(&self, owner_user_id: i64) {
+        let mut known = self.known.write().ok();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(k) = known.as_mut() {
+            k.retain(|_, cached| cached.state.owner_user_id != owner_user_id);
+        }
+    }
+
     /// Takes the last-used times recorded since the previous call: (key id, epoch ms).
     pub fn take_last_used(&self) -> Vec<(i64, i64)> {
         let Ok(known) = self.known.read() else {

@@ -39,6 +39,8 @@ pub struct KeyState {
     pub api_id: Option<i64>,
     /// Browser origins allowed to use the key; empty: any.
     pub allowed_origins: Vec<String>,
+    /// The owner's account is suspended: the key answers API_KEY_DISABLED (OWNER_SUSPENDED).
+    pub owner_suspended: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -141,6 +143,10 @@ pub struct VerifyResponse {
     /// Seconds to wait before trying again, with RATE_LIMIT_EXCEEDED and QUOTA_EXCEEDED.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+    /// Why, when the code alone does not say: `OWNER_SUSPENDED` with API_KEY_DISABLED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "OWNER_SUSPENDED")]
+    pub reason: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -212,7 +218,7 @@ pub fn check_status(state: &KeyState, now_ms: i64) -> VerifyCode {
     if state.expires_ms.is_some_and(|t| t <= now_ms) {
         return VerifyCode::ApiKeyExpired;
     }
-    if !state.enabled {
+    if !state.enabled || state.owner_suspended {
         return VerifyCode::ApiKeyDisabled;
     }
     VerifyCode::Valid
@@ -248,6 +254,7 @@ pub fn state_from_row(row: &db::keys::KeyRow) -> KeyState {
         traffic: crate::domain::traffic::settings::config_of(&row.traffic),
         api_id: row.api_id,
         allowed_origins: serde_json::from_str(&row.allowed_origins).unwrap_or_default(),
+        owner_suspended: false,
     }
 }
 
@@ -269,6 +276,7 @@ fn invalid(code: VerifyCode) -> VerifyResponse {
         quota: None,
         remaining: None,
         retry_after: None,
+        reason: None,
     }
 }
 
@@ -303,7 +311,14 @@ pub async fn resolve(
     let row = db::keys::find_by_hash(db, &crate::domain::crypto::hex(&hash))
         .await
         .map_err(db_failure)?;
-    Ok(cache.fill(hash, row.as_ref().map(state_from_row), epoch))
+    let mut state = row.as_ref().map(state_from_row);
+    if let Some(s) = state.as_mut() {
+        // Suspending or reactivating the owner forgets their keys, so this stays current.
+        s.owner_suspended = db::admin_users::is_suspended(db, s.owner_user_id)
+            .await
+            .map_err(db_failure)?;
+    }
+    Ok(cache.fill(hash, state, epoch))
 }
 
 /// What a verification decided, with what the usage record and the security log need.
@@ -436,6 +451,8 @@ pub async fn verify_call(
             }),
             remaining: verdict.remaining,
             retry_after,
+            reason: (code == VerifyCode::ApiKeyDisabled && state.owner_suspended)
+                .then_some("OWNER_SUSPENDED"),
         },
         escalation: verdict.escalation,
     })
