@@ -119,7 +119,7 @@ pub async fn orgs_delete(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, AppError> {
     let actor = actor(caller, client)?;
-    orgs::delete_org(&state.db, &actor, id, OffsetDateTime::now_utc()).await?;
+    orgs::delete_org(&state.db, &actor, id, None, OffsetDateTime::now_utc()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -92,9 +92,48 @@ pub fn url_encode(text: &str, keep_slash: bool) -> String {
         .collect()
 }
 
+/// Undoes `url_encode` (and a form's `+` for a space); a broken `%` escape is kept as text,
+/// and bytes that are not UTF-8 become U+FFFD.
+pub fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_decode_undoes_url_encode() {
+        for text in ["", "plain", "a b&c=d/é%", "100%", "%zz", "ü+"] {
+            assert_eq!(url_decode(&url_encode(text, false)), text);
+        }
+        assert_eq!(url_decode("a+b%2"), "a b%2");
+        assert_eq!(url_decode("%ff"), "\u{fffd}");
+    }
 
     #[test]
     fn formats_in_utc() {

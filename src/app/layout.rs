@@ -4,6 +4,7 @@ use super::islands::bell::NotificationBell;
 use super::server_fns::auth::Logout;
 use super::server_fns::email_verification::ResendVerification;
 use super::server_fns::notifications::unread_notifications;
+use super::server_fns::orgs::{SwitchOrg, load_org_switcher};
 use super::types::User;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
@@ -50,12 +51,14 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                             <NavLink href="/usage" label="Usage"/>
                             <NavLink href="/apis" label="APIs"/>
                             <NavLink href="/webhooks" label="Webhooks"/>
+                            <NavLink href="/orgs" label="Organizations"/>
                             <NavLink href="/docs" label="Docs"/>
                             <NotificationsLink/>
                             <NavLink href="/account" label="Account"/>
                             {user.role.is_admin().then(|| view! { <NavLink href="/admin" label="Admin"/> })}
                         </ul>
                     </nav>
+                    <OrgSwitch/>
                     <AccountMenu user=user/>
                 }.into_any(),
                 None => view! {
@@ -69,6 +72,45 @@ pub fn TopBar(user: Option<User>) -> impl IntoView {
                 }.into_any(),
             }}
         </header>
+    }
+}
+
+/// The active organization: lists and new keys start from it. A plain form (no JavaScript
+/// needed), shown once the user belongs to an organization.
+#[component]
+fn OrgSwitch() -> impl IntoView {
+    let switch = ServerAction::<SwitchOrg>::new();
+    let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    // Back to the list, not to a page filtered by the org being switched away from.
+    let next = if here.starts_with("/keys?") {
+        "/keys".to_string()
+    } else {
+        here
+    };
+    let data = Resource::new(|| (), |_| load_org_switcher());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let next = next.clone();
+                data.get().and_then(Result::ok).filter(|s| !s.orgs.is_empty()).map(move |s| view! {
+                <ActionForm action=switch attr:class="org-switch inline-form">
+                    <input type="hidden" name="next" value=next.clone()/>
+                    <label class="sr-only" for="active-org">"Active organization"</label>
+                    <select id="active-org" name="org_id">
+                        <option value="" selected=s.active.is_none()>"All my keys"</option>
+                        {s.orgs.into_iter().map(|o| view! {
+                            <option value=o.id selected=s.active == Some(o.id)>{o.label}</option>
+                        }).collect_view()}
+                    </select>
+                    <button class="btn btn-ghost" type="submit">"Switch"</button>
+                </ActionForm>
+            })}}
+        </Suspense>
     }
 }
 

@@ -9,6 +9,7 @@ pub mod components;
 pub mod format;
 pub mod islands;
 pub mod job_types;
+pub mod key_filters;
 pub mod layout;
 pub mod lifecycle_types;
 pub mod limit_types;
@@ -75,11 +76,17 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/notifications") view=pages::notification_prefs::NotificationPrefsPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/new") view=pages::keys::new::NewKeyPage ssr=SsrMode::Async/>
+                // Before /keys/:id: the router takes the first route that matches.
+                <Route path=path!("/keys/bulk") view=pages::keys::bulk::BulkPreviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/keys/bulk/:id") view=pages::keys::bulk::BulkResultPage ssr=SsrMode::Async/>
                 <Route path=path!("/keys/:id") view=pages::keys::detail::KeyDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/usage") view=pages::usage::UsagePage ssr=SsrMode::Async/>
                 <Route path=path!("/apis") view=pages::apis::ApisPage ssr=SsrMode::Async/>
                 <Route path=path!("/apis/:id") view=pages::apis::detail::ApiDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs") view=pages::docs::DocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/orgs") view=pages::orgs::OrgsPage ssr=SsrMode::Async/>
+                <Route path=path!("/orgs/:id") view=pages::orgs::OrgDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/:token") view=pages::orgs::InvitationPage ssr=SsrMode::Async/>
                 <Route path=path!("/webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/webhooks/:id") view=pages::webhooks::WebhookDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
@@ -92,8 +99,6 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/lifecycle") view=pages::lifecycle::LifecyclePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/key-templates") view=pages::key_templates::KeyTemplatesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/key-templates/:id") view=pages::key_templates::KeyTemplateDetailPage ssr=SsrMode::Async/>
-                <Route path=path!("/keys/bulk") view=pages::keys::bulk::BulkPreviewPage ssr=SsrMode::Async/>
-                <Route path=path!("/keys/bulk/:id") view=pages::keys::bulk::BulkResultPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -80,3 +80,35 @@ pub struct OrgInvitationPage {
     pub page: i64,
     pub per_page: i64,
 }
+
+/// An invitation link's offer, shown before it is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub org_name: String,
+    pub role: OrgRole,
+    pub email: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// An org's page: the org with the caller's standing, its members and (for those who manage
+/// it) its pending invitations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgScreen {
+    pub org: Org,
+    /// Owner, admin or global admin: may rename, change members and invite.
+    pub manages: bool,
+    /// Owner or global admin: may delete the org and grant the owner role.
+    pub owns: bool,
+    /// The signed-in user's id (to offer "Leave" on their own row).
+    pub me: i64,
+    pub members: OrgMemberPage,
+    pub invitations: Option<OrgInvitationPage>,
+}
+
+/// The org switcher's choices and the active org (none: everything the user can see).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSwitcher {
+    pub orgs: Vec<crate::app::key_filters::Choice>,
+    pub active: Option<i64>,
+}

@@ -9,16 +9,28 @@ use crate::smtp::SmtpServer;
 use reqwest::Method;
 use serde_json::json;
 
-struct Cast {
-    tokens: Vec<(&'static str, Option<String>)>,
-    owner: String,
-    org: i64,
-    target: i64,
+/// The actors of the org access matrices, in their column order (`target@` is a member the
+/// rows act on, not an actor).
+pub const ACTORS: [&str; 7] = [
+    "anonymous",
+    "gviewer",
+    "user",
+    "oviewer",
+    "omember",
+    "oadmin",
+    "gadmin",
+];
+
+pub struct Cast {
+    pub tokens: Vec<(&'static str, Option<String>)>,
+    pub owner: String,
+    pub org: i64,
+    pub target: i64,
 }
 
 /// An org owned by `owner@`, with `oviewer@`, `omember@`, `oadmin@` and a `target@` member;
 /// `gviewer@` and `gadmin@` have global roles, `user@` is nobody in it.
-async fn cast(server: &TestServer, smtp: &SmtpServer) -> Cast {
+pub async fn cast(server: &TestServer, smtp: &SmtpServer) -> Cast {
     let api = server.api();
     let owner = user_token(&api, "owner@example.com").await;
     let org = create_org(&api, &owner, "Matrix").await;

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod notification_prefs;
 pub mod notifications;
+pub mod orgs;
 pub mod password_reset;
 pub mod policies;
 pub mod sessions;

@@ -22,11 +22,14 @@ pub struct BulkForm {
 }
 
 #[cfg(feature = "ssr")]
-fn request_of(
+async fn request_of(
+    state: &crate::server::state::AppState,
+    actor: &crate::domain::keys::Actor,
     form: &BulkForm,
     dry_run: bool,
 ) -> Result<crate::domain::keys::bulk::BulkRequest, AppError> {
-    use crate::domain::keys::{KeyListQuery, bulk::BulkRequest};
+    use crate::app::key_filters::KeyFilters;
+    use crate::domain::keys::bulk::BulkRequest;
     let bad = || {
         AppError::new(
             crate::error::ErrorCode::BadRequest,
@@ -34,7 +37,9 @@ fn request_of(
         )
     };
     let (ids, filter) = if form.all == "1" {
-        let mut q: KeyListQuery = serde_urlencoded::from_str(&form.filter).map_err(|_| bad())?;
+        // The same parsing as the list, so "all matching" is exactly what the list showed.
+        let filters = KeyFilters::parse(&form.filter);
+        let mut q = super::keys::list_query_of(state, actor, &filters).await?;
         q.page = None;
         q.per_page = None;
         (None, Some(q))
@@ -58,7 +63,7 @@ fn request_of(
 #[server(prefix = "/sfn", endpoint = "bulk_preview")]
 pub async fn bulk_preview(form: BulkForm) -> Result<BulkOutcome, AppError> {
     let (state, actor) = crate::app::server_fns::ctx::actor()?;
-    let req = request_of(&form, true)?;
+    let req = request_of(&state, &actor, &form, true).await?;
     crate::domain::keys::bulk::bulk_keys(
         &state.key_ctx(),
         &actor,
@@ -87,7 +92,7 @@ pub async fn bulk_apply(
         expires_at,
         tags,
     };
-    let req = request_of(&form, false)?;
+    let req = request_of(&state, &actor, &form, false).await?;
     let out = crate::domain::keys::bulk::bulk_keys(
         &state.key_ctx(),
         &actor,

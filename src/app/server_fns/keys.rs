@@ -19,24 +19,23 @@ pub fn date_to_rfc3339(date: &str) -> Option<String> {
     (!date.is_empty()).then(|| format!("{date}T00:00:00Z"))
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct KeyFilters {
-    pub q: String,
-    pub status: String,
-    pub tag: String,
-    pub sort: String,
-    pub expires_within: String,
-    /// "true": only keys never used.
-    pub never_used: String,
-    pub page: i64,
-}
+pub use crate::app::key_filters::KeyFilters;
+use crate::app::key_filters::{Choice, SavedFilterLink};
 
+pub const KEYS_PER_PAGE: i64 = 25;
+
+/// The /keys page: a page of keys and what its filter form offers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyListPage {
     pub items: Vec<ApiKey>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// The org filter in force: "" (all), or the id (the one asked for, or the active org).
+    pub org: String,
+    pub orgs: Vec<Choice>,
+    pub apis: Vec<Choice>,
+    pub saved: Vec<SavedFilterLink>,
 }
 
 #[cfg(feature = "ssr")]
@@ -45,29 +44,75 @@ mod edge {
     pub use crate::app::server_fns::ctx::{actor, now};
 }
 
+/// The domain query of the page's filters, with the active org and the owner's email resolved.
+#[cfg(feature = "ssr")]
+pub(crate) async fn list_query_of(
+    state: &crate::server::state::AppState,
+    actor: &crate::domain::keys::Actor,
+    filters: &KeyFilters,
+) -> Result<crate::domain::keys::KeyListQuery, AppError> {
+    let active = super::orgs::active_org(state, actor).await?;
+    let owner = crate::domain::keys::owner_by_email(&state.db, &filters.owner).await?;
+    filters.to_list_query(active, owner)
+}
+
 #[server(prefix = "/sfn", endpoint = "keys_page")]
 pub async fn keys_page(filters: KeyFilters) -> Result<KeyListPage, AppError> {
-    use crate::domain::keys::{KeyListQuery, list_keys};
+    use crate::domain::keys::list_keys;
     let (state, actor) = edge::actor()?;
-    let none_if_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let query = KeyListQuery {
-        page: Some(filters.page.max(1)),
-        per_page: Some(25),
-        status: none_if_empty(&filters.status),
-        q: none_if_empty(&filters.q),
-        tag: none_if_empty(&filters.tag),
-        sort: none_if_empty(&filters.sort),
-        expires_within: none_if_empty(&filters.expires_within),
-        never_used: (filters.never_used == "true").then_some(true),
-        ..Default::default()
-    };
+    let mut query = list_query_of(&state, &actor, &filters).await?;
+    query.per_page = Some(KEYS_PER_PAGE);
     let page = list_keys(&state.key_ctx(), &actor, &query, edge::now()).await?;
+    let orgs = super::orgs::my_org_choices(&state, &actor).await?;
+    let apis = crate::domain::apis::choices(&state.db).await?;
+    let saved = crate::domain::keys::saved_filters::list_saved_filters(&state.db, &actor)
+        .await?
+        .into_iter()
+        .map(|f| SavedFilterLink {
+            id: f.id,
+            name: f.name,
+            query: f.query,
+        })
+        .collect();
     Ok(KeyListPage {
         items: page.items,
         total: page.total,
         page: page.page,
         per_page: page.per_page,
+        org: query.org_id.map(|id| id.to_string()).unwrap_or_default(),
+        orgs,
+        apis,
+        saved,
     })
+}
+
+/// Saves the current /keys filter under a name, then opens it.
+#[server(prefix = "/sfn", endpoint = "save_key_filter")]
+pub async fn save_key_filter(name: String, query: String) -> Result<(), AppError> {
+    use crate::domain::keys::saved_filters::{NewSavedFilter, save_filter};
+    let (state, actor) = edge::actor()?;
+    // Normalised, so what is saved is exactly what the list understands.
+    let query = KeyFilters::parse(&query).query_string();
+    let saved = save_filter(
+        &state.db,
+        &actor,
+        NewSavedFilter {
+            name,
+            query: query.clone(),
+        },
+        edge::now(),
+    )
+    .await?;
+    super::redirect(&format!("/keys?{query}&saved={}", saved.id));
+    Ok(())
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_key_filter")]
+pub async fn delete_key_filter(id: i64) -> Result<(), AppError> {
+    let (state, actor) = edge::actor()?;
+    crate::domain::keys::saved_filters::delete_saved_filter(&state.db, &actor, id).await?;
+    super::redirect("/keys?filter_deleted=1");
+    Ok(())
 }
 
 #[server(prefix = "/sfn", endpoint = "key_detail")]
@@ -122,8 +167,11 @@ pub async fn create_key(
     refill_interval: Option<String>,
     template_id: Option<String>,
     name_vars: Option<String>,
+    org_id: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::keys::CreateKeyInput;
+    let org_id = super::lifecycle::optional_number(&org_id.unwrap_or_default(), "body.org_id")
+        .map_err(|e| AppError::validation(vec![e]))?;
     let template_id =
         super::lifecycle::optional_number(&template_id.unwrap_or_default(), "body.template_id")
             .map_err(|e| AppError::validation(vec![e]))?;
@@ -160,6 +208,7 @@ pub async fn create_key(
         refill: traffic.refill,
         template_id,
         name_vars: (!name_vars.is_empty()).then_some(name_vars),
+        org_id,
         ..Default::default()
     };
     let user_id = actor.user.id.0;

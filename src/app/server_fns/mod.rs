@@ -12,6 +12,7 @@ pub mod key_bulk;
 pub mod keys;
 pub mod lifecycle;
 pub mod notifications;
+pub mod orgs;
 pub mod password_reset;
 pub mod policies;
 pub mod sessions;

@@ -255,3 +255,15 @@ pub async fn delete_api(
     tracing::info!(api_id = old.id, slug = %old.slug, "api deleted");
     Ok(())
 }
+
+/// The first 200 APIs by name, as choices for a filter (a list longer than that is searched).
+pub async fn choices(db: &db::Db) -> AppResult<Vec<crate::app::key_filters::Choice>> {
+    let (rows, _) = db::apis::list(db, None, 200, 0).await.map_err(db_failure)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::app::key_filters::Choice {
+            id: r.id,
+            label: r.name,
+        })
+        .collect())
+}

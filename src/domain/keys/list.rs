@@ -215,3 +215,16 @@ mod tests {
         }
     }
 }
+
+/// The user id an owner filter's email names: `None` for no filter, and an id no key has when
+/// nobody has that address (the list is then empty, as for an owner whose keys are hidden).
+pub async fn owner_by_email(db: &db::Db, email: &str) -> AppResult<Option<i64>> {
+    let email = crate::domain::accounts::normalize_email(email);
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let found = db::users::credentials_by_email(db, &email)
+        .await
+        .map_err(db_failure)?;
+    Ok(Some(found.map(|c| c.user.id.0).unwrap_or(0)))
+}

@@ -22,7 +22,7 @@ use crate::domain::traffic::{settings, table::TrafficTable};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError, Validator};
 use cache::KeyCache;
 pub use inputs::{CreateKeyInput, UpdateKeyInput};
-pub use list::{KeyListQuery, KeyPage, list_keys};
+pub use list::{KeyListQuery, KeyPage, list_keys, owner_by_email};
 use serde_json::Value;
 
 /// Who is acting and from where (for authorization and the audit trail).

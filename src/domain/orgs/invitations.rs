@@ -222,3 +222,29 @@ pub async fn accept(
     }
     Ok(row.org_id)
 }
+
+/// What an invitation link offers, for the page that asks to accept it: the org's name, the
+/// role, the invited address and when the link stops working.
+pub async fn preview(
+    db: &Db,
+    keys: &Keys,
+    token: &str,
+    now: Timestamp,
+) -> AppResult<crate::app::org_types::InvitationPreview> {
+    let row = check(db, keys, token, now).await?;
+    let org = db::orgs::find(db, row.org_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvitationInvalid,
+                "This organization no longer exists.",
+            )
+        })?;
+    Ok(crate::app::org_types::InvitationPreview {
+        org_name: org.name,
+        role: OrgRole::parse(&row.role).ok_or_else(AppError::internal)?,
+        email: row.email,
+        expires_at: from_millis(row.expires_at),
+    })
+}

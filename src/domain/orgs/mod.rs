@@ -241,10 +241,27 @@ pub async fn rename_org(
     Ok(view(&row, s.role))
 }
 
-pub async fn delete_org(db: &Db, actor: &Actor, id: i64, now: Timestamp) -> AppResult<()> {
+/// Deletes the org. `confirm`, when given (the portal's typed confirmation), must repeat the
+/// org's slug; it is checked after the caller's right to delete, so it reveals nothing.
+pub async fn delete_org(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    confirm: Option<&str>,
+    now: Timestamp,
+) -> AppResult<()> {
     let s = standing(db, actor, id).await?;
     if !s.owns() {
         return Err(forbidden("Only the organization's owners can delete it."));
+    }
+    if confirm.is_some_and(|c| c.trim() != s.org.slug) {
+        let mut v = Validator::default();
+        v.check(
+            false,
+            "body.confirm",
+            &format!("type the organization's slug, {}, to confirm", s.org.slug),
+        );
+        v.finish()?;
     }
     let audit = actor.audit_entry("org.deleted", audit_json(&s.org), None, to_millis(now));
     match db::orgs::delete(db, id, &audit).await.map_err(db_failure)? {

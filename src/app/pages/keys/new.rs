@@ -1,9 +1,11 @@
 use crate::app::components::{FormError, PageHeader, action_error};
 use crate::app::layout::Shell;
 use crate::app::lifecycle_types::{KeyTemplate, LifecyclePolicy};
+use crate::app::org_types::OrgSwitcher;
 use crate::app::pages::signed_in_user;
 use crate::app::server_fns::keys::CreateKey;
 use crate::app::server_fns::lifecycle::{key_templates_page, lifecycle_hint};
+use crate::app::server_fns::orgs::load_org_switcher;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,10 +16,10 @@ pub fn NewKeyPage() -> impl IntoView {
     };
     let action = ServerAction::<CreateKey>::new();
     // Choosing a template is a plain GET (?template=ID) that draws the form pre-filled.
-    let chosen = leptos_router::hooks::use_query_map()
-        .get_untracked()
-        .get("template")
-        .and_then(|t| t.parse::<i64>().ok());
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let chosen = query.get("template").and_then(|t| t.parse::<i64>().ok());
+    // The org a key is for: `?org=ID` (from an org's page), else the active org.
+    let asked_org = query.get("org").and_then(|t| t.parse::<i64>().ok());
     let data = Resource::new(
         move || chosen,
         |chosen| async move {
@@ -27,7 +29,8 @@ pub fn NewKeyPage() -> impl IntoView {
                 .unwrap_or_default();
             let template = chosen.and_then(|id| list.iter().find(|t| t.id == id).cloned());
             let policy = lifecycle_hint().await.ok();
-            (list, template, policy)
+            let orgs = load_org_switcher().await.unwrap_or_default();
+            (list, template, policy, orgs)
         },
     );
     view! {
@@ -37,10 +40,11 @@ pub fn NewKeyPage() -> impl IntoView {
             <section class="card">
                 <FormError error=action_error(action.value().get_untracked())/>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || data.get().map(|(list, template, policy)| view! {
+                    {move || data.get().map(|(list, template, policy, orgs)| view! {
                         <TemplatePicker list=list chosen=template.as_ref().map(|t| t.id)/>
                         {policy.map(policy_hint)}
                         <ActionForm action=action attr:class="form">
+                            <OwnerPicker orgs=orgs asked=asked_org/>
                             <TemplateInputs template=template.clone()/>
                             <KeyFields
                                 values=template.as_ref().map(template_values).unwrap_or_default()
@@ -55,6 +59,31 @@ pub fn NewKeyPage() -> impl IntoView {
                 </Suspense>
             </section>
         </Shell>
+    }
+    .into_any()
+}
+
+/// Who owns the new key: the user, or one of their orgs (preselected: the asked-for org, else
+/// the active one). Not shown to users without an org.
+#[component]
+fn OwnerPicker(orgs: OrgSwitcher, asked: Option<i64>) -> impl IntoView {
+    if orgs.orgs.is_empty() {
+        return ().into_any();
+    }
+    let selected = asked
+        .filter(|id| orgs.orgs.iter().any(|o| o.id == *id))
+        .or(orgs.active);
+    view! {
+        <div class="field">
+            <label for="org_id">"Owner"</label>
+            <select id="org_id" name="org_id" aria-describedby="org-hint">
+                <option value="" selected=selected.is_none()>"Me (personal key)"</option>
+                {orgs.orgs.into_iter().map(|o| view! {
+                    <option value=o.id selected=selected == Some(o.id)>{o.label}</option>
+                }).collect_view()}
+            </select>
+            <p class="hint" id="org-hint">"An organization's key is seen and managed by its members, by role, and stays when you leave."</p>
+        </div>
     }
     .into_any()
 }
