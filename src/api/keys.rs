@@ -300,6 +300,7 @@ pub async fn keys_verify(
     request_body = crate::domain::keys::bulk::BulkRequest,
     responses(
         (status = 200, description = "Per-item results (`dry_run`: what would change, nothing written); one bad id never aborts the others. Item codes: NOT_FOUND, FORBIDDEN, KEY_REVOKED, VALIDATION_ERROR", body = crate::domain::keys::bulk::BulkOutcome),
+        (status = 202, description = "`background` and more than 500 keys: queued as a durable job (`queued: true`, no results yet); follow GET /api/v1/keys/bulk/{operation_id}", body = crate::domain::keys::bulk::BulkOutcome),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Viewers cannot change keys", body = ErrorBody),
@@ -310,16 +311,20 @@ pub async fn keys_bulk(
     caller: CurrentUser,
     client: Client,
     ApiJson(req): ApiJson<crate::domain::keys::bulk::BulkRequest>,
-) -> Result<Json<crate::domain::keys::bulk::BulkOutcome>, AppError> {
-    Ok(Json(
-        keys::bulk::bulk_keys(
-            &state.key_ctx(),
-            &actor(caller, client),
-            &req,
-            OffsetDateTime::now_utc(),
-        )
-        .await?,
-    ))
+) -> Result<(StatusCode, Json<crate::domain::keys::bulk::BulkOutcome>), AppError> {
+    let out = keys::bulk::bulk_keys(
+        &state.key_ctx(),
+        &actor(caller, client),
+        &req,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let status = if out.queued {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(out)))
 }
 
 #[utoipa::path(get, path = "/api/v1/keys/saved-filters", tag = "keys", security(("bearer" = [])),

@@ -26,6 +26,10 @@ pub struct BulkOutcome {
     /// The `bulk_operations` row every item's audit record names (absent on a dry run).
     pub operation_id: Option<i64>,
     pub dry_run: bool,
+    /// True when the operation was queued to run in the background (`results` is then
+    /// empty: read them from `GET /keys/bulk/{operation_id}` once its status is done).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
     pub results: Vec<BulkItemResult>,
 }
 

@@ -99,6 +99,8 @@ pub struct BulkOpRow {
     pub results: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// What a background operation was asked (JSON), until its job runs it.
+    pub request: Option<String>,
 }
 
 pub async fn create_op(
@@ -107,16 +109,18 @@ pub async fn create_op(
     action: &str,
     total: i64,
     status: &str,
+    request: Option<&str>,
     now_ms: i64,
 ) -> Result<i64, sqlx::Error> {
     with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "INSERT INTO bulk_operations (actor_user_id, action, total, status, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id"
+        "INSERT INTO bulk_operations (actor_user_id, action, total, status, request, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
     )
     .bind(actor_user_id)
     .bind(action)
     .bind(total)
     .bind(status)
+    .bind(request)
     .bind(now_ms)
     .fetch_one(pool)
     .await)
@@ -151,7 +155,8 @@ pub async fn update_op(
 pub async fn find_op(db: &Db, id: i64) -> Result<Option<BulkOpRow>, sqlx::Error> {
     with_pool!(db, |pool| {
         sqlx::query_as::<_, BulkOpRow>(
-        "SELECT id, actor_user_id, action, total, done, failed, status, results, created_at, finished_at
+        "SELECT id, actor_user_id, action, total, done, failed, status, results, created_at, finished_at,
+                request
          FROM bulk_operations WHERE id = $1"
     )
     .bind(id)

@@ -12,6 +12,8 @@ pub const EXPIRY_SCAN: &str = "keys.expiry_scan";
 /// One attempt of a webhook delivery: `{"delivery_id": N}`.
 pub const WEBHOOK_DELIVER: &str = crate::db::webhooks::DELIVER_JOB_KIND;
 pub const UNUSED_SCAN: &str = "keys.unused_scan";
+/// A large bulk key operation: `{"operation_id": N}`.
+pub const BULK_KEYS: &str = crate::domain::keys::bulk_jobs::JOB_KIND;
 
 /// Periodic jobs: (kind, every ms). Each period is queued once across all instances.
 pub const SCHEDULES: &[(&str, i64)] = &[(EXPIRY_SCAN, 60_000), (UNUSED_SCAN, 3_600_000)];
@@ -44,6 +46,11 @@ impl JobOutcome {
 #[derive(Deserialize)]
 struct EventPayload {
     event_id: i64,
+}
+
+#[derive(Deserialize)]
+struct BulkPayload {
+    operation_id: i64,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +98,12 @@ pub async fn run(state: &AppState, job: &JobRow, now: Timestamp) -> JobOutcome {
             };
         }
         UNUSED_SCAN => unused_scan(state, now).await,
+        BULK_KEYS => match payload::<BulkPayload>(job) {
+            Ok(p) => {
+                crate::domain::keys::bulk_jobs::run(&state.key_ctx(), p.operation_id, now).await
+            }
+            Err(outcome) => return outcome,
+        },
         other => {
             return JobOutcome::Fail {
                 error: format!("no handler for job kind {other:?}"),

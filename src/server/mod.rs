@@ -1,5 +1,6 @@
 //! Assembly: state, router, layers, and serving with graceful shutdown.
 
+mod bulk_live;
 mod live;
 pub mod metrics;
 pub mod middleware;
@@ -191,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/usage/live", get(live::usage_live))
         .route("/admin/system/live", get(system_live::system_live))
+        .route("/keys/bulk/{id}/live", get(bulk_live::bulk_live))
         .route(
             "/notifications/live",
             get(notifications_live::notifications_live),

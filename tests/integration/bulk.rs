@@ -293,3 +293,85 @@ async fn bulk_refuses_bad_requests_and_viewers() {
     assert_eq!(code_of(&api, key["key"].as_str().unwrap()).await, "VALID");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn large_background_operations_run_as_a_job_with_progress() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let alice = user_token(&api, "alice-bg@example.com").await;
+    let bob = user_token(&api, "bob-bg@example.com").await;
+    let n = keyport::domain::keys::bulk::BACKGROUND_MIN_ITEMS + 1;
+    let mut first = None;
+    for i in 0..n {
+        let k = create(
+            &api,
+            &alice,
+            json!({"name": format!("bg{i}"), "tags": ["bg"]}),
+        )
+        .await;
+        first.get_or_insert(k);
+    }
+    let first = first.unwrap();
+    let key = first["key"].as_str().unwrap();
+    // A small selection answers at once, background or not.
+    let small = json!({"action": "tag", "ids": [first["id"]], "tags": ["x"], "background": true});
+    let out = bulk(&api, &alice, small).await;
+    assert!(out.get("queued").is_none() && out["results"][0]["ok"] == true);
+
+    let body = json!({"action": "disable", "filter": {"tag": "bg"}, "background": true});
+    let res = api.post_auth("/api/v1/keys/bulk", &alice, body).await;
+    assert_eq!(res.status(), 202);
+    let out: Value = res.json().await.unwrap();
+    assert_eq!(out["queued"], true);
+    assert_eq!(out["results"].as_array().unwrap().len(), 0);
+    let id = out["operation_id"].as_i64().unwrap();
+    let path = format!("/api/v1/keys/bulk/{id}");
+    let op: Value = api.get(&path, Some(&alice)).await.json().await.unwrap();
+    assert_eq!(
+        (op["status"].as_str(), op["total"].as_i64()),
+        (Some("queued"), Some(n as i64))
+    );
+    assert!(op["results"].is_null());
+    assert_eq!(
+        code_of(&api, key).await,
+        "VALID",
+        "nothing changed before the job ran"
+    );
+    // Someone else's operation does not exist for them, over REST and the live stream.
+    assert_eq!(api.get(&path, Some(&bob)).await.status(), 404);
+    let bob_browser =
+        crate::harness::signed_in_browser(&server, "bob-bg@example.com", "long-enough-pw").await;
+    let res = bob_browser.get(&format!("/keys/bulk/{id}/live")).await;
+    assert_eq!(res.status(), 404);
+    let res = bob_browser.get("/keys/bulk/abc/live").await;
+    assert_eq!(res.status(), 404);
+
+    crate::harness::run_jobs(&server).await;
+    let op: Value = api.get(&path, Some(&alice)).await.json().await.unwrap();
+    assert_eq!(op["status"], "done");
+    assert_eq!(
+        (op["done"].as_i64(), op["failed"].as_i64()),
+        (Some(n as i64), Some(0))
+    );
+    assert_eq!(op["results"].as_array().unwrap().len(), n);
+    assert_eq!(code_of(&api, key).await, "API_KEY_DISABLED");
+    let audited = count(
+        &server,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'key.disabled' AND new_values LIKE '%\"bulk_operation_id\":{id}%'"
+        ),
+    )
+    .await;
+    assert_eq!(audited, n as i64, "every item audited under the operation");
+    // The live stream of a finished operation sends its last state and ends.
+    let alice_browser =
+        crate::harness::signed_in_browser(&server, "alice-bg@example.com", "long-enough-pw").await;
+    let res = alice_browser.get(&format!("/keys/bulk/{id}/live")).await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("event: progress") && text.contains("\"status\":\"done\""),
+        "{text}"
+    );
+    server.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The only components that run in the browser. Everything else is server-rendered HTML.
 
 pub mod bell;
+pub mod bulk_progress;
 pub mod copy;
 #[cfg(feature = "hydrate")]
 pub mod echarts;

@@ -57,6 +57,8 @@ async fn request_of(
         expires_at: super::keys::date_to_rfc3339(&form.expires_at),
         tags: Some(super::keys::split_list(&form.tags)).filter(|t| !t.is_empty()),
         dry_run,
+        // Large selections run as a job; the results page follows its progress.
+        background: true,
     })
 }
 

@@ -40,7 +40,15 @@ pub struct BulkRequest {
     /// Answer what would change per item, writing nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Run a selection of more than 500 keys as a durable background job: the answer is then
+    /// 202 with `operation_id` and `"queued": true`, and `GET /keys/bulk/{id}` shows progress
+    /// and, once done, the results. Smaller selections answer at once either way.
+    #[serde(default)]
+    pub background: bool,
 }
+
+/// Selections larger than this run in the background when the request allows it.
+pub const BACKGROUND_MIN_ITEMS: usize = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BulkAction {
@@ -93,10 +101,11 @@ impl BulkAction {
 
 pub use crate::app::bulk_types::{BulkItemResult, BulkOutcome};
 
-/// The validated options of an action.
-struct Options {
-    expires_at: Option<i64>,
-    tags: Vec<String>,
+/// The validated options of an action (kept with a background operation until it runs).
+#[derive(Clone, Debug, serde::Serialize, Deserialize)]
+pub(crate) struct Options {
+    pub expires_at: Option<i64>,
+    pub tags: Vec<String>,
 }
 
 fn failed(id: i64, code: &str, name: Option<&str>) -> BulkItemResult {
@@ -268,8 +277,39 @@ pub async fn bulk_keys(
         ));
     }
     let (action, opts, ids) = select(ctx, &access, req, now).await?;
+    if req.background && !req.dry_run && ids.len() > BACKGROUND_MIN_ITEMS {
+        return super::bulk_jobs::queue(ctx, actor, action, opts, ids, now).await;
+    }
+    execute(
+        ctx,
+        actor,
+        &access,
+        action,
+        &opts,
+        &ids,
+        req.dry_run,
+        None,
+        now,
+    )
+    .await
+}
+
+/// Decides every item, then (unless `dry_run`) writes the changes under operation `op` (a
+/// queued background operation) or a new one, with progress recorded after each chunk.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn execute(
+    ctx: &KeyContext<'_>,
+    actor: &Actor,
+    access: &KeyAccess,
+    action: BulkAction,
+    opts: &Options,
+    ids: &[i64],
+    dry_run: bool,
+    op: Option<i64>,
+    now: Timestamp,
+) -> AppResult<BulkOutcome> {
     let now_ms = to_millis(now);
-    let rows: HashMap<i64, KeyRow> = db::key_bulk::find_many(ctx.db, &ids)
+    let rows: HashMap<i64, KeyRow> = db::key_bulk::find_many(ctx.db, ids)
         .await
         .map_err(db_failure)?
         .into_iter()
@@ -278,7 +318,7 @@ pub async fn bulk_keys(
     // Decide every item first; only the writable, changeable ones reach the database.
     let mut results = Vec::with_capacity(ids.len());
     let mut planned: Vec<(usize, Option<KeyRow>)> = Vec::new();
-    for &id in &ids {
+    for &id in ids {
         let row = match rows.get(&id) {
             Some(row) if access.can_read(row) => row,
             _ => {
@@ -290,7 +330,7 @@ pub async fn bulk_keys(
             results.push(failed(id, "FORBIDDEN", Some(&row.name)));
             continue;
         }
-        match decide(action, row, &opts, now_ms) {
+        match decide(action, row, opts, now_ms) {
             Ok((new, change)) => {
                 planned.push((results.len(), new));
                 results.push(BulkItemResult {
@@ -304,23 +344,28 @@ pub async fn bulk_keys(
             Err(code) => results.push(failed(id, code, Some(&row.name))),
         }
     }
-    if req.dry_run {
+    if dry_run {
         return Ok(BulkOutcome {
             operation_id: None,
             dry_run: true,
+            queued: false,
             results,
         });
     }
-    let op_id = db::key_bulk::create_op(
-        ctx.db,
-        actor.user.id.0,
-        action.as_str(),
-        ids.len() as i64,
-        "running",
-        now_ms,
-    )
-    .await
-    .map_err(db_failure)?;
+    let op_id = match op {
+        Some(id) => id,
+        None => db::key_bulk::create_op(
+            ctx.db,
+            actor.user.id.0,
+            action.as_str(),
+            ids.len() as i64,
+            "running",
+            None,
+            now_ms,
+        )
+        .await
+        .map_err(db_failure)?,
+    };
     write_planned(
         ctx,
         actor,
@@ -358,6 +403,7 @@ pub async fn bulk_keys(
     Ok(BulkOutcome {
         operation_id: Some(op_id),
         dry_run: false,
+        queued: false,
         results,
     })
 }
@@ -375,6 +421,9 @@ async fn write_planned(
     results: &mut [BulkItemResult],
     now_ms: i64,
 ) {
+    let total_failed_upfront = results.iter().filter(|r| !r.ok).count() as i64;
+    let mut written = 0i64;
+    let mut chunk_failed = 0i64;
     for chunk in planned.chunks(WRITE_CHUNK) {
         let writes: Vec<ItemWrite<'_>> = chunk
             .iter()
@@ -425,6 +474,25 @@ async fn write_planned(
             if let Some(old) = rows.get(&results[*i].id) {
                 forget(ctx.cache, &old.key_hash);
             }
+            written += 1;
+            if !results[*i].ok {
+                chunk_failed += 1;
+            }
+        }
+        // Progress for `GET /keys/bulk/{id}`; a lost update only delays the bar.
+        let failed_so_far = total_failed_upfront + chunk_failed;
+        if let Err(e) = db::key_bulk::update_op(
+            ctx.db,
+            op_id,
+            written - chunk_failed,
+            failed_so_far,
+            "running",
+            None,
+            None,
+        )
+        .await
+        {
+            tracing::warn!(operation_id = op_id, error = %e, "bulk progress not recorded");
         }
     }
 }

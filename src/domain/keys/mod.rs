@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod bulk;
+pub mod bulk_jobs;
 pub mod bulk_ops;
 pub mod cache;
 mod events;

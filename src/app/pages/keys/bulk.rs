@@ -4,10 +4,11 @@
 use super::signed_in_user;
 use crate::app::bulk_types::{BulkItemResult, BulkOperation};
 use crate::app::components::PageHeader;
+use crate::app::islands::bulk_progress::BulkProgress;
 use crate::app::layout::Shell;
 use crate::app::server_fns::key_bulk::{BulkApply, BulkForm, bulk_op_status, bulk_preview};
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn results_table(items: Vec<BulkItemResult>) -> impl IntoView {
@@ -99,10 +100,8 @@ pub fn BulkPreviewPage() -> impl IntoView {
 }
 
 fn progress(op: &BulkOperation) -> impl IntoView {
-    let finished = op.done + op.failed;
     view! {
-        <label for="bulk-progress">{format!("{finished} of {} processed ({} failed) · {}", op.total, op.failed, op.status)}</label>
-        <progress id="bulk-progress" max=op.total.max(1) value=finished></progress>
+        <BulkProgress id=op.id total=op.total done=op.done failed=op.failed status=op.status.clone()/>
     }
 }
 
@@ -129,8 +128,11 @@ pub fn BulkResultPage() -> impl IntoView {
                         Ok(op) => {
                             let running = op.status == "queued" || op.status == "running";
                             view! {
-                                // Without JavaScript, an unfinished operation's page reloads itself.
-                                {running.then(|| view! { <Meta http_equiv="refresh" content="2"/> <a href=format!("/keys/bulk/{}", op.id)>"Reload"</a> })}
+                                // The bar follows the job live; without JavaScript, a link reloads.
+                                {running.then(|| view! {
+                                    <p class="muted">"Running in the background: you may leave this page, the change goes on."</p>
+                                    <noscript><a href=format!("/keys/bulk/{}", op.id)>"Reload to see progress"</a></noscript>
+                                })}
                                 {progress(&op)}
                                 {op.results.clone().map(results_table)}
                             }.into_any()
