@@ -104,6 +104,7 @@ async fn suspension_locks_the_account_out_and_reactivation_restores_it() {
     let detail = json_of(api.get(&path, Some(&root)).await, 200).await;
     assert_eq!(detail["suspended_reason"], "Abuse report #12");
     assert_eq!(detail["keys_total"], 2);
+    assert!(detail["last_sign_in_at"].is_string(), "{detail}");
     let list = json_of(
         api.get("/api/v1/admin/users?status=suspended", Some(&root))
             .await,

@@ -3,6 +3,7 @@
 
 mod admin_console;
 mod admin_console_access;
+mod admin_console_portal;
 mod alerts;
 mod alerts_portal;
 mod analytics;
