@@ -16,13 +16,35 @@ pub async fn admin_post(api: &Api, token: &str, path: &str, body: Value) -> reqw
     api.post_auth(path, token, body).await
 }
 
-async fn audit_rows(api: &Api, token: &str, query: &str) -> Value {
+pub async fn audit_rows(api: &Api, token: &str, query: &str) -> Value {
     json_of(
         api.get(&format!("/api/v1/audit-log{query}"), Some(token))
             .await,
         200,
     )
     .await
+}
+
+/// The super admin and two users, bob and carol, with the ids (and the tokens of the first two).
+struct People {
+    root: String,
+    root_id: i64,
+    bob: String,
+    bob_id: i64,
+    carol_id: i64,
+}
+
+async fn people(api: &Api) -> People {
+    let root = root_token(api).await;
+    let bob = user_token(api, "bob@example.com").await;
+    let carol = user_token(api, "carol@example.com").await;
+    People {
+        root_id: user_id(api, &root).await,
+        bob_id: user_id(api, &bob).await,
+        carol_id: user_id(api, &carol).await,
+        root,
+        bob,
+    }
 }
 
 #[tokio::test]
@@ -176,12 +198,14 @@ async fn suspension_locks_the_account_out_and_reactivation_restores_it() {
 async fn role_changes_keep_a_super_admin() {
     let server = TestServer::start().await;
     let api = server.api();
-    let root = root_token(&api).await;
-    let root_id = user_id(&api, &root).await;
-    let bob = user_token(&api, "bob@example.com").await;
-    let bob_id = user_id(&api, &bob).await;
-    let carol = user_token(&api, "carol@example.com").await;
-    let carol_id = user_id(&api, &carol).await;
+    let People {
+        root,
+        root_id,
+        bob,
+        bob_id,
+        carol_id,
+        ..
+    } = people(&api).await;
     let change = |token: String, id: i64, role: &'static str| {
         let api = &api;
         async move {
@@ -237,12 +261,13 @@ async fn role_changes_keep_a_super_admin() {
 async fn audit_log_filters_and_csv_export() {
     let server = TestServer::start().await;
     let api = server.api();
-    let root = root_token(&api).await;
-    let root_id = user_id(&api, &root).await;
-    let bob = user_token(&api, "bob@example.com").await;
-    let bob_id = user_id(&api, &bob).await;
-    let carol = user_token(&api, "carol@example.com").await;
-    let carol_id = user_id(&api, &carol).await;
+    let People {
+        root,
+        root_id,
+        bob_id,
+        carol_id,
+        ..
+    } = people(&api).await;
     // User agents are the client's text: one that a spreadsheet would run as a formula.
     for (id, agent) in [
         (bob_id, "=HYPERLINK(\"http://evil.example\",\"x\")"),

@@ -3,7 +3,7 @@
 //! super admin. Only admins get through; anonymous gets 401 UNAUTHORIZED and everyone else
 //! 403 FORBIDDEN (server functions report the same codes to the page, in `__err`).
 
-use crate::admin_console::root_token;
+use crate::admin_console::{audit_rows, root_token};
 use crate::harness::*;
 use crate::orgs::{call, create_org, user_id};
 use reqwest::Method;
@@ -130,10 +130,7 @@ async fn access_matrix_of_admin_routes() {
     }
     // Only the two admins' suspensions and reactivations were recorded.
     let root = c.tokens[6].as_deref().unwrap();
-    let res = api
-        .get(&format!("/api/v1/audit-log?target=user:{t}"), Some(root))
-        .await;
-    let log: Value = res.json().await.unwrap();
+    let log = audit_rows(&api, root, &format!("?target=user:{t}")).await;
     assert_eq!(log["total"], 4, "{log}");
     server.stop().await;
 }
@@ -240,10 +237,7 @@ async fn access_matrix_of_admin_server_functions() {
     }
     let api = server.api();
     let root = c.tokens[6].as_deref().unwrap();
-    let res = api
-        .get(&format!("/api/v1/audit-log?target=user:{t}"), Some(root))
-        .await;
-    let log: Value = res.json().await.unwrap();
+    let log = audit_rows(&api, root, &format!("?target=user:{t}")).await;
     assert_eq!(log["total"], 4, "{log}");
     server.stop().await;
 }

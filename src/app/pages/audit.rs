@@ -25,12 +25,18 @@ pub fn query_string(pairs: &[(&str, String)]) -> String {
     }
 }
 
-/// The values of `names` in this page's URL, in that order ("" when absent).
-fn filters_of<const N: usize>(names: [&'static str; N]) -> Vec<(&'static str, String)> {
+/// A filter field: name, label, input type, placeholder.
+type Field = (&'static str, &'static str, &'static str, &'static str);
+
+const FROM: Field = ("from", "From (UTC)", "datetime-local", "");
+const TO: Field = ("to", "To (UTC)", "datetime-local", "");
+
+/// The values of `fields` in this page's URL, in that order ("" when absent).
+fn filters_of(fields: &[Field]) -> Vec<(&'static str, String)> {
     let query = use_query_map().get_untracked();
-    names
-        .into_iter()
-        .map(|n| (n, query.get(n).unwrap_or_default().trim().to_string()))
+    fields
+        .iter()
+        .map(|(n, ..)| (*n, query.get(n).unwrap_or_default().trim().to_string()))
         .collect()
 }
 
@@ -61,19 +67,39 @@ fn Pager(
     }
 }
 
-/// One labelled filter field of a GET form.
+/// The GET form of a viewer's filters, filled from its URL; "Clear" drops them all.
 #[component]
-fn FilterField(
-    name: &'static str,
+fn FilterForm(
+    action: &'static str,
     label: &'static str,
-    value: String,
-    #[prop(optional)] kind: Option<&'static str>,
-    #[prop(optional)] placeholder: &'static str,
+    fields: Vec<Field>,
+    filters: Vec<(&'static str, String)>,
 ) -> impl IntoView {
     view! {
-        <div class="field">
-            <label for=name>{label}</label>
-            <input id=name name=name type=kind.unwrap_or("text") value=value placeholder=placeholder maxlength="200"/>
+        <form class="form" method="get" action=action role="search" aria-label=label>
+            <div class="field-row">
+                {fields.into_iter().map(|(name, text, kind, placeholder)| view! {
+                    <div class="field">
+                        <label for=name>{text}</label>
+                        <input id=name name=name type=kind value=value_of(&filters, name) placeholder=placeholder maxlength="200"/>
+                    </div>
+                }).collect_view()}
+            </div>
+            <div class="form-actions">
+                <button class="btn btn-secondary" type="submit">"Filter"</button>
+                <a class="btn btn-ghost" href=action>"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
+/// The empty state of a filtered viewer.
+#[component]
+fn NoMatch(what: &'static str) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h3>{format!("No {what} match")}</h3>
+            <p>"Widen the time range or clear a filter."</p>
         </div>
     }
 }
@@ -125,7 +151,14 @@ pub fn AuditLogPage() -> impl IntoView {
         Ok(user) => user,
         Err(instead) => return instead,
     };
-    let filters = filters_of(["actor_id", "action", "target", "from", "to"]);
+    let fields = vec![
+        ("actor_id", "Actor (user id)", "number", ""),
+        ("action", "Action", "text", "user.suspended"),
+        ("target", "Target", "text", "user or user:7"),
+        FROM,
+        TO,
+    ];
+    let filters = filters_of(&fields);
     let page = page_param(&use_query_map().get_untracked());
     let export = format!("/api/v1/audit-log/export.csv{}", query_string(&filters));
     let data = Resource::new(
@@ -146,7 +179,6 @@ pub fn AuditLogPage() -> impl IntoView {
         },
     );
     let shown = filters.clone();
-    let v = move |n: &str| value_of(&filters, n);
     view! {
         <Title text="Audit log"/>
         <Shell user=Some(user)>
@@ -156,19 +188,7 @@ pub fn AuditLogPage() -> impl IntoView {
                 <a class="btn btn-secondary" href=export download="audit-log.csv">"Export CSV"</a>
             </PageHeader>
             <section class="card">
-                <form class="form" method="get" action="/admin/audit" role="search" aria-label="Filter the audit log">
-                    <div class="field-row">
-                        <FilterField name="actor_id" label="Actor (user id)" value=v("actor_id") kind="number"/>
-                        <FilterField name="action" label="Action" value=v("action") placeholder="user.suspended"/>
-                        <FilterField name="target" label="Target" value=v("target") placeholder="user or user:7"/>
-                        <FilterField name="from" label="From (UTC)" value=v("from") kind="datetime-local"/>
-                        <FilterField name="to" label="To (UTC)" value=v("to") kind="datetime-local"/>
-                    </div>
-                    <div class="form-actions">
-                        <button class="btn btn-secondary" type="submit">"Filter"</button>
-                        <a class="btn btn-ghost" href="/admin/audit">"Clear"</a>
-                    </div>
-                </form>
+                <FilterForm action="/admin/audit" label="Filter the audit log" fields=fields filters=filters/>
                 <Suspense fallback=|| view! { <p class="muted">"Loading the audit log…"</p> }>
                     {move || data.get().map(|result| match result {
                         Ok(list) => view! { <AuditResults list=list filters=shown.clone()/> }.into_any(),
@@ -184,13 +204,7 @@ pub fn AuditLogPage() -> impl IntoView {
 #[component]
 fn AuditResults(list: AuditPage, filters: Vec<(&'static str, String)>) -> impl IntoView {
     if list.items.is_empty() {
-        return view! {
-            <div class="empty-state">
-                <h3>"No audit records match"</h3>
-                <p>"Widen the time range or clear a filter."</p>
-            </div>
-        }
-        .into_any();
+        return view! { <NoMatch what="audit records"/> }.into_any();
     }
     view! {
         <AuditTable items=list.items/>
@@ -205,7 +219,13 @@ pub fn SecurityEventsPage() -> impl IntoView {
         Ok(user) => user,
         Err(instead) => return instead,
     };
-    let filters = filters_of(["user", "kind", "from", "to"]);
+    let fields = vec![
+        ("user", "User id", "number", ""),
+        ("kind", "Kind", "text", "auth.sign_in_failed"),
+        FROM,
+        TO,
+    ];
+    let filters = filters_of(&fields);
     let page = page_param(&use_query_map().get_untracked());
     let data = Resource::new(
         {
@@ -218,7 +238,6 @@ pub fn SecurityEventsPage() -> impl IntoView {
         },
     );
     let shown = filters.clone();
-    let v = move |n: &str| value_of(&filters, n);
     view! {
         <Title text="Security events"/>
         <Shell user=Some(user)>
@@ -227,18 +246,7 @@ pub fn SecurityEventsPage() -> impl IntoView {
                 <a class="btn btn-secondary" href="/admin/audit">"Audit log"</a>
             </PageHeader>
             <section class="card">
-                <form class="form" method="get" action="/admin/security" role="search" aria-label="Filter security events">
-                    <div class="field-row">
-                        <FilterField name="user" label="User id" value=v("user") kind="number"/>
-                        <FilterField name="kind" label="Kind" value=v("kind") placeholder="auth.sign_in_failed"/>
-                        <FilterField name="from" label="From (UTC)" value=v("from") kind="datetime-local"/>
-                        <FilterField name="to" label="To (UTC)" value=v("to") kind="datetime-local"/>
-                    </div>
-                    <div class="form-actions">
-                        <button class="btn btn-secondary" type="submit">"Filter"</button>
-                        <a class="btn btn-ghost" href="/admin/security">"Clear"</a>
-                    </div>
-                </form>
+                <FilterForm action="/admin/security" label="Filter security events" fields=fields filters=filters/>
                 <Suspense fallback=|| view! { <p class="muted">"Loading security events…"</p> }>
                     {move || data.get().map(|result| match result {
                         Ok(list) => view! { <SecurityResults list=list filters=shown.clone()/> }.into_any(),
@@ -254,13 +262,7 @@ pub fn SecurityEventsPage() -> impl IntoView {
 #[component]
 fn SecurityResults(list: SecurityEventPage, filters: Vec<(&'static str, String)>) -> impl IntoView {
     if list.items.is_empty() {
-        return view! {
-            <div class="empty-state">
-                <h3>"No security events match"</h3>
-                <p>"Widen the time range or clear a filter."</p>
-            </div>
-        }
-        .into_any();
+        return view! { <NoMatch what="security events"/> }.into_any();
     }
     view! {
         <div class="table-wrap">
