@@ -68,6 +68,7 @@ async fn suspension_locks_the_account_out_and_reactivation_restores_it() {
     assert_eq!(code_of(&api, &key).await, "VALID");
     let browser = signed_in_browser(&server, "bob@example.com", "long-enough-pw").await;
     assert_eq!(browser.get("/dashboard").await.status(), 200);
+    let poster = signed_in_browser(&server, "bob@example.com", "long-enough-pw").await;
 
     let path = format!("/api/v1/admin/users/{bob_id}");
     let res = admin_post(
@@ -120,6 +121,10 @@ async fn suspension_locks_the_account_out_and_reactivation_restores_it() {
     assert!(html.contains("Your account is suspended"), "{html}");
     assert!(html.contains("contact an administrator"));
     assert_eq!(browser.get("/dashboard").await.status(), 302, "signed out");
+    // A form post of another of its browsers lands there too.
+    let res = poster.form("/sfn/create_key", &[("name", "after")]).await;
+    assert_eq!(location(&res), "/account-suspended");
+    assert!(res.status().is_redirection());
 
     let again = admin_post(&api, &root, &format!("{path}/suspend"), json!({})).await;
     expect_error(again, 409, "CONFLICT").await;
