@@ -4,7 +4,9 @@
 # end2end/tests/*.test.mjs in Chromium (E2E_MAIL_DIR: where the sink writes each message),
 # then stops everything.
 #
-#   scripts/e2e.sh [extra `node --test` arguments, e.g. --test-name-pattern=password]
+#   scripts/e2e.sh [spec files] [extra `node --test` arguments, e.g. --test-name-pattern=password]
+#
+# Spec files (end2end/tests/NAME.test.mjs) given run alone; without any, every spec runs.
 #
 # Needs scripts/build.sh and scripts/ensure-tools.sh --browser to have run (make e2e does both).
 set -euo pipefail
@@ -21,9 +23,20 @@ done
   die "end2end/node_modules is missing; run scripts/ensure-tools.sh --browser"
 have curl || die "curl is missing; run scripts/ensure-tools.sh --browser"
 have node || die "node is missing; run scripts/ensure-tools.sh --browser"
+chosen=()
+node_args=()
+for arg in "$@"; do
+  if [[ ${arg} == *.test.mjs ]]; then
+    [[ -f ${arg} ]] || die "no spec ${arg}"
+    chosen+=("${arg}")
+  else
+    node_args+=("${arg}")
+  fi
+done
 shopt -s nullglob
 specs=(end2end/tests/*.test.mjs)
 shopt -u nullglob
+[[ ${#chosen[@]} -eq 0 ]] || specs=("${chosen[@]}")
 [[ ${#specs[@]} -gt 0 ]] || die "no end2end/tests/*.test.mjs"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/keyport-e2e.XXXXXX")"
@@ -162,7 +175,7 @@ set +e
 BASE_URL="http://127.0.0.1:${port}" TMPDIR="${work}/tmp" \
   E2E_ADMIN_EMAIL="${admin_email}" E2E_ADMIN_PASSWORD="${admin_password}" \
   E2E_MAIL_DIR="${mail_dir}" \
-  node --test --test-reporter=spec "$@" "${specs[@]}"
+  node --test --test-reporter=spec "${node_args[@]}" "${specs[@]}"
 rc=$?
 set -e
 

@@ -77,3 +77,11 @@ pub struct SecurityEventPage {
     pub page: i64,
     pub per_page: i64,
 }
+
+/// The admin console's user page: the account, its figures and the latest audit records
+/// about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserView {
+    pub detail: AdminUserDetail,
+    pub recent: Vec<AuditRecord>,
+}

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=pages::email_verification::VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/account-suspended") view=pages::errors::AccountSuspended ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/two-factor") view=pages::two_factor::TwoFactorPage ssr=SsrMode::Async/>
@@ -91,6 +92,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/webhooks/:id") view=pages::webhooks::WebhookDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users/:id") view=pages::admin_user::AdminUserPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=pages::audit::AuditLogPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/security") view=pages::audit::SecurityEventsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/system") view=pages::system::SystemPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/alerts") view=pages::alerts::AlertsAdminPage ssr=SsrMode::Async/>

@@ -1,4 +1,4 @@
-use super::{Db, escape_like, is_unique_violation, with_pool};
+use super::{Db, is_unique_violation, with_pool};
 use crate::app::types::{Role, User, UserId};
 use crate::domain::from_millis;
 
@@ -220,32 +220,4 @@ pub async fn counts(db: &Db, since_ms: i64) -> Result<UserCounts, sqlx::Error> {
         admins,
         viewers,
     })
-}
-
-/// Newest first; `q` matches email or name (case-insensitive, as a literal substring).
-pub async fn list(
-    db: &Db,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<User>, i64), sqlx::Error> {
-    let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
-    let filter = "WHERE (LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\')";
-    let list_sql =
-        format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY id DESC LIMIT $2 OFFSET $3");
-    let count_sql = format!("SELECT COUNT(*) FROM users {filter}");
-    let (rows, total) = with_pool!(db, |pool| {
-        let rows = sqlx::query_as::<_, UserRow>(&list_sql)
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?;
-        let total = sqlx::query_scalar::<_, i64>(&count_sql)
-            .bind(&pattern)
-            .fetch_one(pool)
-            .await?;
-        Ok::<_, sqlx::Error>((rows, total))
-    })?;
-    Ok((rows.into_iter().map(UserRow::into_user).collect(), total))
 }

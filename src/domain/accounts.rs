@@ -432,38 +432,6 @@ pub async fn change_password(
     Ok(now_ms)
 }
 
-/// A page of users for admins, newest first; `q` filters by email or name.
-pub async fn list_users(
-    db: &Db,
-    q: &str,
-    page: i64,
-    per_page: i64,
-) -> AppResult<crate::app::types::UserListPage> {
-    let q: String = q.trim().chars().take(200).collect();
-    let page = page.clamp(1, 1_000_000);
-    let per_page = per_page.clamp(1, 200);
-    let (users, total) = db::users::list(db, &q, per_page, (page - 1) * per_page)
-        .await
-        .map_err(db_failure)?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id.0).collect();
-    let with_two_factor = db::two_factor::enabled_among(db, &ids)
-        .await
-        .map_err(db_failure)?;
-    let items = users
-        .into_iter()
-        .map(|user| crate::app::types::UserSummary {
-            two_factor_enabled: with_two_factor.contains(&user.id.0),
-            user,
-        })
-        .collect();
-    Ok(crate::app::types::UserListPage {
-        items,
-        total,
-        page,
-        per_page,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

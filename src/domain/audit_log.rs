@@ -52,13 +52,20 @@ fn bad(field: &str, message: &str) -> AppError {
     }])
 }
 
+/// An RFC 3339 time, or a browser's `datetime-local` value (`2026-01-31T09:30`, seconds
+/// optional), taken as UTC.
 fn time_of(field: &str, text: &Option<String>) -> AppResult<Option<i64>> {
-    match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => OffsetDateTime::parse(t, &Rfc3339)
-            .map(|t| Some(to_millis(t)))
-            .map_err(|_| bad(field, "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z")),
-    }
+    use time::{PrimitiveDateTime, macros::format_description};
+    let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let local = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let local_s = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    OffsetDateTime::parse(t, &Rfc3339)
+        .or_else(|_| PrimitiveDateTime::parse(t, local).map(PrimitiveDateTime::assume_utc))
+        .or_else(|_| PrimitiveDateTime::parse(t, local_s).map(PrimitiveDateTime::assume_utc))
+        .map(|t| Some(to_millis(t)))
+        .map_err(|_| bad(field, "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z"))
 }
 
 fn text_of(field: &str, text: &Option<String>) -> AppResult<Option<String>> {
@@ -219,7 +226,19 @@ pub async fn list_security_events(
 
 #[cfg(test)]
 mod tests {
-    use super::csv_cell;
+    use super::{csv_cell, time_of};
+
+    #[test]
+    fn times_are_rfc3339_or_a_browsers_local_value_in_utc() {
+        let at = |t: &str| time_of("from", &Some(t.to_string()));
+        let want = Some(1_769_851_800_000);
+        assert_eq!(at("2026-01-31T09:30:00Z").ok(), Some(want));
+        assert_eq!(at("2026-01-31T09:30").ok(), Some(want));
+        assert_eq!(at("2026-01-31T09:30:00").ok(), Some(want));
+        assert_eq!(at("  ").ok(), Some(None));
+        assert!(at("yesterday").is_err());
+        assert!(at("2026-13-01T00:00").is_err());
+    }
 
     #[test]
     fn csv_cells_are_escaped_and_formulas_defused() {

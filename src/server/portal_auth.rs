@@ -122,7 +122,14 @@ pub async fn load_portal_user(
     let user = match session_user(&state, &session).await {
         Ok(user) => user,
         Err(e) if e.code == crate::error::ErrorCode::AccountSuspended => {
-            if req.method() == axum::http::Method::GET {
+            // Page loads and plain form posts (a browser without JavaScript) go to the page;
+            // scripts and islands get the error body.
+            let wants_html = req
+                .headers()
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            if req.method() == axum::http::Method::GET || wants_html {
                 return axum::response::Redirect::to("/account-suspended").into_response();
             }
             return e.into_response();

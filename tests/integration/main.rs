@@ -1,6 +1,9 @@
 //! Integration stories against a real server. The same tests run on SQLite (default) and on
 //! PostgreSQL (KEYPORT_TEST_DATABASE_URL set).
 
+mod admin_console;
+mod admin_console_access;
+mod admin_console_portal;
 mod alerts;
 mod alerts_portal;
 mod analytics;

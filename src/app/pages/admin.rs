@@ -17,17 +17,24 @@ pub fn AdminPage() -> impl IntoView {
     };
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
+    let role = query.get("role").unwrap_or_default();
+    let status = query.get("status").unwrap_or_default();
     let page = crate::app::pages::page_param(&query);
     let reset_done = query.get("reset").is_some();
     let broadcast_sent = query.get("broadcast").and_then(|n| n.parse::<i64>().ok());
     let reset = ServerAction::<ResetUserTwoFactor>::new();
-    let back = format!("/admin?q={}&page={page}", format::url_encode(&q, false));
+    let filters = ListFilters {
+        q: q.clone(),
+        role: role.clone(),
+        status: status.clone(),
+    };
+    let back = filters.href(page);
     let users = Resource::new(
         {
-            let q = q.clone();
-            move || (q.clone(), page)
+            let f = filters.clone();
+            move || (f.clone(), page)
         },
-        |(q, page)| admin_users(q, page),
+        |(f, page)| admin_users(f.q, f.role, f.status, page),
     );
     let me = user.id.0;
     let can_reset_super = user.role == Role::SuperAdmin;
@@ -35,6 +42,8 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Admin"/>
         <Shell user=Some(user)>
             <PageHeader title="Users" subtitle="Everyone with an account on this instance.".to_string()>
+                <a class="btn btn-secondary" href="/admin/audit">"Audit log"</a>
+                <a class="btn btn-secondary" href="/admin/security">"Security events"</a>
                 <a class="btn btn-secondary" href="/admin/system">"System"</a>
                 <a class="btn btn-secondary" href="/admin/jobs">"Jobs"</a>
                 <a class="btn btn-secondary" href="/admin/rate-limits">"Rate-limit policies"</a>
@@ -50,11 +59,25 @@ pub fn AdminPage() -> impl IntoView {
                 <form class="row" method="get" action="/admin" role="search">
                     <label class="sr-only" for="q">"Search users"</label>
                     <input id="q" name="q" type="search" placeholder="Search by name or email" value=q.clone() maxlength="200"/>
+                    <label for="role">"Role"</label>
+                    <select id="role" name="role">
+                        {[("", "Any role"), ("super_admin", "Super admin"), ("admin", "Admin"), ("user", "User"), ("viewer", "Viewer")]
+                            .into_iter()
+                            .map(|(value, label)| view! { <option value=value selected={role == value}>{label}</option> })
+                            .collect_view()}
+                    </select>
+                    <label for="status">"Status"</label>
+                    <select id="status" name="status">
+                        {[("", "Any status"), ("active", "Active"), ("suspended", "Suspended")]
+                            .into_iter()
+                            .map(|(value, label)| view! { <option value=value selected={status == value}>{label}</option> })
+                            .collect_view()}
+                    </select>
                     <button class="btn btn-secondary" type="submit">"Search"</button>
                 </form>
                 <Suspense fallback=|| view! { <p class="muted">"Loading users…"</p> }>
                     {move || users.get().map(|result| match result {
-                        Ok(list) => view! { <UserTable list=list q=q.clone() me=me can_reset_super=can_reset_super back=back.clone() reset=reset/> }.into_any(),
+                        Ok(list) => view! { <UserTable list=list filters=filters.clone() me=me can_reset_super=can_reset_super back=back.clone() reset=reset/> }.into_any(),
                         Err(e) => view! { <div class="alert alert-error" role="alert">{e.detail}</div> }.into_any(),
                     })}
                 </Suspense>
@@ -65,7 +88,26 @@ pub fn AdminPage() -> impl IntoView {
     .into_any()
 }
 
-fn role_badge(role: Role) -> &'static str {
+/// The users list's filters, as its URL has them.
+#[derive(Clone, Debug, PartialEq)]
+struct ListFilters {
+    q: String,
+    role: String,
+    status: String,
+}
+
+impl ListFilters {
+    fn href(&self, page: i64) -> String {
+        format!(
+            "/admin?q={}&role={}&status={}&page={page}",
+            format::url_encode(&self.q, false),
+            format::url_encode(&self.role, false),
+            format::url_encode(&self.status, false)
+        )
+    }
+}
+
+pub fn role_badge(role: Role) -> &'static str {
     match role {
         Role::SuperAdmin | Role::Admin => "badge badge-blue",
         Role::User => "badge badge-green",
@@ -76,7 +118,7 @@ fn role_badge(role: Role) -> &'static str {
 #[component]
 fn UserTable(
     list: UserListPage,
-    q: String,
+    filters: ListFilters,
     /// The admin looking (their own two-factor sign-in is changed on the account page).
     me: i64,
     can_reset_super: bool,
@@ -88,20 +130,20 @@ fn UserTable(
         return view! {
             <div class="empty-state">
                 <h3>"No users match"</h3>
-                <p>"Try another name or email."</p>
+                <p>"Try another name, email, role or status."</p>
                 <a class="btn btn-secondary" href="/admin">"Clear search"</a>
             </div>
         }
         .into_any();
     }
     let pages = (list.total + list.per_page - 1) / list.per_page;
-    let link = move |page: i64| format!("/admin?q={}&page={page}", format::url_encode(&q, false));
+    let link = move |page: i64| filters.href(page);
     let prev = (list.page > 1).then(|| link(list.page - 1));
     let next = (list.page < pages).then(|| link(list.page + 1));
     view! {
         <div class="table-wrap">
             <table class="table">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Two-factor"</th><th scope="col">"Joined"</th></tr></thead>
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Two-factor"</th><th scope="col">"Joined"</th></tr></thead>
                 <tbody>
                     {list.items.into_iter().map(|row| {
                         let may_reset = row.two_factor_enabled
@@ -109,9 +151,10 @@ fn UserTable(
                             && (row.user.role != Role::SuperAdmin || can_reset_super);
                         view! {
                             <tr>
-                                <td>{row.user.name.clone()}</td>
+                                <td><a href=format!("/admin/users/{}", row.user.id.0)>{row.user.name.clone()}</a></td>
                                 <td class="mono">{row.user.email.clone()}</td>
                                 <td><span class=role_badge(row.user.role)>{row.user.role.label()}</span></td>
+                                <td><StatusBadge suspended=row.user.suspended_at.is_some()/></td>
                                 <td><TwoFactorCell row=row.clone() may_reset=may_reset back=back.clone() reset=reset/></td>
                                 <td>{format::date(row.user.created_at)}</td>
                             </tr>
@@ -156,4 +199,14 @@ fn TwoFactorCell(
         })}
     }
     .into_any()
+}
+
+/// "Active" or "Suspended", for the users list and a user's page.
+#[component]
+pub fn StatusBadge(suspended: bool) -> impl IntoView {
+    if suspended {
+        view! { <span class="badge badge-red">"Suspended"</span> }.into_any()
+    } else {
+        view! { <span class="badge badge-green">"Active"</span> }.into_any()
+    }
 }

@@ -28,3 +28,22 @@ pub fn NotFound() -> impl IntoView {
 pub fn Forbidden() -> impl IntoView {
     view! { <ErrorPage code=403 title="Access denied" message="Your role does not allow this page. Ask an administrator if you need access."/> }
 }
+
+/// Where a suspended account's browser lands: its session ended when the suspension was seen,
+/// so the page cannot know who is asking. The admin's reason is a note for admins and is not
+/// shown here.
+#[component]
+pub fn AccountSuspended() -> impl IntoView {
+    view! {
+        <Title text="Account suspended"/>
+        <Shell user=None>
+            <div class="error-page">
+                <p class="error-code">"Suspended"</p>
+                <h1>"Your account is suspended"</h1>
+                <p>"An administrator of this Keyport instance suspended your account. While it is suspended you cannot sign in, your access tokens and management keys are refused, and your API keys answer "<code>"API_KEY_DISABLED"</code>"."</p>
+                <p>"If you think this is a mistake, contact an administrator of this instance and ask them to reactivate the account. Once they do, sign in again; your keys work again at once."</p>
+                <a class="btn btn-primary" href="/login">"Back to sign-in"</a>
+            </div>
+        </Shell>
+    }
+}

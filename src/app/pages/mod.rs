@@ -1,7 +1,9 @@
 pub mod account;
 pub mod admin;
+pub mod admin_user;
 pub mod alerts;
 pub mod apis;
+pub mod audit;
 pub mod auth;
 pub mod broadcast;
 pub mod dashboard;

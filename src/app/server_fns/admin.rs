@@ -4,12 +4,37 @@ use leptos::prelude::*;
 
 pub const USERS_PER_PAGE: i64 = 25;
 
+/// A page of users (admins): `q` on name or email, `role` (as stored) and `status` (`active`,
+/// `suspended`); empty filters match everyone.
 #[server(prefix = "/sfn", endpoint = "admin_users")]
-pub async fn admin_users(q: String, page: i64) -> Result<UserListPage, AppError> {
+pub async fn admin_users(
+    q: String,
+    role: String,
+    status: String,
+    page: i64,
+) -> Result<UserListPage, AppError> {
     use super::ctx;
-    let state = ctx::state()?;
-    ctx::require_admin()?;
-    crate::domain::accounts::list_users(&state.db, &q, page, USERS_PER_PAGE).await
+    use crate::app::types::Role;
+    use crate::error::FieldError;
+    let (state, actor) = ctx::actor()?;
+    let bad = |field: &str, message: &str| {
+        AppError::validation(vec![FieldError {
+            field: format!("query.{field}"),
+            message: message.into(),
+        }])
+    };
+    let role = match role.as_str() {
+        "" => None,
+        r => Some(Role::parse(r).ok_or_else(|| bad("role", "is not a role"))?),
+    };
+    let suspended = match status.as_str() {
+        "" => None,
+        "active" => Some(false),
+        "suspended" => Some(true),
+        _ => return Err(bad("status", "must be active or suspended")),
+    };
+    let filter = crate::domain::admin_users::ListFilter { q, role, suspended };
+    crate::domain::admin_users::list_users(&state.db, &actor, &filter, page, USERS_PER_PAGE).await
 }
 
 /// The system dashboard's figures now (admins).

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_console;
 pub mod alerts;
 pub mod apis;
 pub mod auth;

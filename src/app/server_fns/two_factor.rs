@@ -132,8 +132,11 @@ pub async fn reset_user_two_factor(user_id: i64, back: String) -> Result<(), App
         ctx::now(),
     )
     .await?;
-    // Only a path of the users list, never elsewhere.
-    let back = if back.starts_with("/admin?") || back == "/admin" {
+    // Only a path of the users list or a user's page, never elsewhere.
+    let users_page = back
+        .strip_prefix("/admin/users/")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    let back = if back.starts_with("/admin?") || back == "/admin" || users_page {
         back
     } else {
         "/admin".to_string()
