@@ -15,11 +15,17 @@ pub fn progress_text(total: i64, done: i64, failed: i64, status: &str) -> String
 
 #[island]
 pub fn BulkProgress(id: i64, total: i64, done: i64, failed: i64, status: String) -> impl IntoView {
+    // A finished operation's page already shows its results: nothing to follow.
+    let running = status == "queued" || status == "running";
     let counts = RwSignal::new((done, failed, status));
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| browser::follow(id, counts));
+    Effect::new(move |_| {
+        if running {
+            browser::follow(id, counts);
+        }
+    });
     #[cfg(not(feature = "hydrate"))]
-    let _ = id;
+    let _ = (id, running);
     let text = move || counts.with(|(d, f, s)| progress_text(total, *d, *f, s));
     view! {
         <div role="status" aria-live="polite">
