@@ -205,6 +205,13 @@ async fn orgs_in_the_portal_invite_accept_switch_and_delete() {
         )
         .await;
     assert_eq!(outcome(&res).unwrap(), "/keys");
+    let res = alice
+        .form(
+            "/sfn/switch_org",
+            &[("org_id", ""), ("next", "/keys\r\nSet-Cookie: x=1")],
+        )
+        .await;
+    assert_eq!(outcome(&res).unwrap(), "/keys", "no header injection");
     let html = page_html(&alice, "/keys").await;
     assert!(html.contains("alice personal"), "back to everything");
     let other = json_of(

@@ -61,7 +61,10 @@ pub async fn my_org_choices(
 /// A portal path to return to: only a local path, never another site.
 #[cfg(feature = "ssr")]
 fn local_path(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
     if local { next } else { "/keys" }
 }
 
