@@ -39,6 +39,8 @@ test:
 	scripts/ensure-tools.sh --browser --postgres
 	@echo '==> unit + integration tests (SQLite)'
 	env -u KEYPORT_TEST_DATABASE_URL cargo test --release --features ssr
+	@echo '==> benchmarks still compile (make bench runs them)'
+	cargo test --release --features ssr --benches --no-run
 	@echo '==> integration tests (PostgreSQL)'
 	scripts/with-postgres.sh cargo test --release --features ssr --test integration
 	@echo '==> build'

@@ -32,7 +32,7 @@ fn main() {
         .expect("user");
         let now = time::OffsetDateTime::now_utc();
         let actor = Actor {
-            user: User { id: UserId(uid), email: "bench@example.com".into(), name: "Bench".into(), role: Role::User, email_verified: true, created_at: now, updated_at: now },
+            user: User { id: UserId(uid), email: "bench@example.com".into(), name: "Bench".into(), role: Role::User, email_verified: true, created_at: now, updated_at: now, suspended_at: None, suspended_reason: None },
             client: ClientInfo { ip: "127.0.0.1".into(), user_agent: "bench".into() },
         };
         let crypto = Keys::derive("bench-secret-0123456789abcdef0123456789");

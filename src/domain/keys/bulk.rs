@@ -375,6 +375,7 @@ pub(crate) async fn execute(
         planned,
         &mut results,
         now_ms,
+        op.is_some(),
     )
     .await;
     let failed_n = results.iter().filter(|r| !r.ok).count() as i64;
@@ -420,6 +421,7 @@ async fn write_planned(
     planned: Vec<(usize, Option<KeyRow>)>,
     results: &mut [BulkItemResult],
     now_ms: i64,
+    progress: bool,
 ) {
     let total_failed_upfront = results.iter().filter(|r| !r.ok).count() as i64;
     let mut written = 0i64;
@@ -479,7 +481,11 @@ async fn write_planned(
                 chunk_failed += 1;
             }
         }
-        // Progress for `GET /keys/bulk/{id}`; a lost update only delays the bar.
+        // Progress for `GET /keys/bulk/{id}`, for background runs (someone watches the bar;
+        // a synchronous caller gets every result at once). A lost update only delays the bar.
+        if !progress {
+            continue;
+        }
         let failed_so_far = total_failed_upfront + chunk_failed;
         if let Err(e) = db::key_bulk::update_op(
             ctx.db,
