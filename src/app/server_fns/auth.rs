@@ -3,16 +3,23 @@ use leptos::prelude::*;
 
 /// Where to go after signing in: only local paths, never another site.
 pub fn safe_next(next: Option<String>) -> String {
+    local_path_or(next, "/dashboard")
+}
+
+/// `next` if it is a path on this site (no other host, no backslash tricks, nothing that could
+/// break out of a Location header), else `fallback`.
+pub fn local_path_or(next: Option<String>, fallback: &str) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains("://") =>
+                && !n.contains('\\')
+                && !n.contains("://")
+                && !n.chars().any(char::is_control) =>
         {
             n
         }
-        _ => "/dashboard".to_string(),
+        _ => fallback.to_string(),
     }
 }
 
@@ -112,6 +119,7 @@ mod tests {
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
+            "/keys\r\nSet-Cookie: x=1",
             "javascript:alert(1)",
         ] {
             assert_eq!(safe_next(Some(hostile.into())), "/dashboard", "{hostile}");

@@ -58,16 +58,6 @@ pub async fn my_org_choices(
         .collect())
 }
 
-/// A portal path to return to: only a local path, never another site.
-#[cfg(feature = "ssr")]
-fn local_path(next: &str) -> &str {
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control);
-    if local { next } else { "/keys" }
-}
-
 #[server(prefix = "/sfn", endpoint = "org_switcher")]
 pub async fn load_org_switcher() -> Result<OrgSwitcher, AppError> {
     let (state, actor) = ctx::actor()?;
@@ -104,7 +94,7 @@ pub async fn switch_org(org_id: String, next: String) -> Result<(), AppError> {
                 .map_err(store_failed)?;
         }
     }
-    super::redirect(local_path(&next));
+    super::redirect(&super::auth::local_path_or(Some(next), "/keys"));
     Ok(())
 }
 
